@@ -1,0 +1,1 @@
+"""The `sketchstudio` command: the GUI by default, headless project commands as subcommands."""

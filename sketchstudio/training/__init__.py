@@ -1,0 +1,1 @@
+"""Training and model command line (`sketchstudio-train`); never imports Qt."""

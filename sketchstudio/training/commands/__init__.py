@@ -1,0 +1,1 @@
+"""One module per `sketchstudio-train` command group; each exposes `register(subparsers)`."""
