@@ -6,6 +6,7 @@ if it lives on another thread, re-posts the event to its own thread itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,14 +58,12 @@ class EventEmitter:
         return disconnect
 
     def disconnect(self, listener: Listener) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
-        except ValueError:
-            pass
 
     def emit(self, event: ChangeEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - a view's bug must not break the document
+            except Exception:
                 log.exception("change listener %r failed on %s", listener, event)
