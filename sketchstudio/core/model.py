@@ -197,3 +197,44 @@ def _is_hex_colour(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class PairSpec:
+    """A pair to be added in bulk (`ProjectStore.add_pairs`): what an importer produces.
+
+    The optional fields after `keypoints` let a lossless import (the JSON format) restore a pair
+    exactly; CSV importers leave them at their defaults. `created`/`modified` of 0 mean "now".
+    """
+
+    photo: str
+    sketch: str | None = None
+    category: str = ""
+    name: str = ""
+    split: str = ""
+    flip: bool = False
+    keypoints: tuple[Keypoint, ...] = ()
+    status: PairStatus = PairStatus.TODO
+    strokes: tuple[Stroke, ...] = ()
+    sketch_size: tuple[int, int] = (DEFAULT_SKETCH_SIZE, DEFAULT_SKETCH_SIZE)
+    background: str = "#ffffff"
+    extra: tuple[tuple[str, str], ...] = ()
+    created: float = 0.0
+    modified: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStats:
+    """Counts for `sketchstudio info` and the browser's header.
+
+    `annotated_pairs` have at least one keypoint; `complete_pairs` have every keypoint of the
+    pair complete (`Keypoint.is_complete`), which is what a PSC6K export needs.
+    """
+
+    pairs: int
+    annotated_pairs: int
+    complete_pairs: int
+    keypoints: int
+    strokes: int
+    categories: dict[str, int]
+    statuses: dict[str, int]

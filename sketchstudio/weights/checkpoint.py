@@ -87,7 +87,7 @@ def load_torch_file(path: str | os.PathLike[str]) -> Any:
         raise CheckpointError(
             "refused: the file needs arbitrary Python objects to load, which could run code "
             f"({first[:160]})", path=path) from exc
-    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError) as exc:
         raise CheckpointError(f"not a readable torch checkpoint ({_first_line(exc)})", path=path) from exc
 
 

@@ -1,0 +1,70 @@
+"""Reading image files with one-line errors: missing, not an image, or corrupt.
+
+Every image the application reads (photos, Sketchy sketch PNGs, base layers) goes through here,
+so a bad file anywhere becomes a `FormatError` naming it instead of a Pillow traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from sketchstudio.core.errors import FormatError
+
+_PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+               EOFError)
+
+
+def load_image(path: str | os.PathLike[str], mode: str = "RGB") -> Image.Image:
+    """Read an image fully and convert it to `mode`; FormatError if it is missing, not an image
+    or corrupt (truncated data is caught here, not later when the pixels are first used)."""
+    p = Path(path)
+    _require_file(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                img.load()
+                transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+                if transparent and mode in ("RGB", "L"):
+                    # Transparent pixels are paper: composite on white instead of showing black.
+                    rgba = img.convert("RGBA")
+                    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    return Image.alpha_composite(background, rgba).convert(mode)
+                return img.convert(mode)
+    except Image.DecompressionBombWarning as exc:
+        raise FormatError("image is too large to open safely", path=p) from exc
+    except _PIL_ERRORS as exc:
+        raise FormatError(_describe(exc), path=p) from exc
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) from the header only: the fast check importers run on thousands of
+    files. FormatError if the file is missing or not an image."""
+    p = Path(path)
+    _require_file(p)
+    try:
+        with Image.open(p) as img:
+            return img.size
+    except _PIL_ERRORS as exc:
+        raise FormatError(_describe(exc), path=p) from exc
+
+
+def _require_file(p: Path) -> None:
+    if not p.exists():
+        raise FormatError("image file not found", path=p)
+    if not p.is_file():
+        raise FormatError("not a file", path=p)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image file (or an unsupported image format)"
+    if isinstance(exc, PermissionError):
+        return "cannot read the image (permission denied)"
+    if isinstance(exc, Image.DecompressionBombError):
+        return "image is too large to open safely"
+    return "corrupt or truncated image"
