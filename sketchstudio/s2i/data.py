@@ -18,7 +18,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from sketchstudio.core.errors import UserError
-from sketchstudio.s2i.preprocess import load_image_file
+from sketchstudio.core.images import load_image
 from sketchstudio.s2i.sketch_synth import STYLE_NAMES, synthesize_batch
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -67,14 +67,14 @@ class PhotoSketchDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         path = self.photos[index]
-        photo = _to_unit_tensor(load_image_file(path), self.size, "RGB")
+        photo = _to_unit_tensor(load_image(path, "RGB"), self.size, "RGB")
         self._calls += 1
         info = torch.utils.data.get_worker_info()
         worker = info.id if info is not None else 0
         if self.sketch_dirs:
             rng = random.Random(stable_seed(self.seed, index, worker, self._calls))
             folder = rng.choice(self.sketch_dirs)
-            sketch = _to_unit_tensor(load_image_file(folder / (path.stem + ".png")), self.size, "L")
+            sketch = _to_unit_tensor(load_image(folder / (path.stem + ".png"), "L"), self.size, "L")
         else:
             seed = stable_seed(self.seed, path.name, worker, self._calls)
             style = self.styles[seed % len(self.styles)]

@@ -13,36 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from sketchstudio.core.errors import FormatError
+from sketchstudio.core.images import load_image
 
 ImageLike = Image.Image | str | Path
 
 
-def load_image_file(path: str | Path) -> Image.Image:
-    """Open and fully decode an image file; a missing or non-image file is a one-line `FormatError`.
-
-    (Local stand-in until `sketchstudio.core.images.load_image` exists.)
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FormatError("no such file", path=path)
-    if not path.is_file():
-        raise FormatError("not a file", path=path)
-    try:
-        with Image.open(path) as handle:
-            handle.load()
-            return handle.copy()
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise FormatError("not a readable image", path=path) from exc
-    except OSError as exc:
-        reason = str(exc).strip() or type(exc).__name__
-        raise FormatError(f"cannot read the image ({reason})", path=path) from exc
-
-
 def as_image(image: ImageLike) -> Image.Image:
-    return image if isinstance(image, Image.Image) else load_image_file(image)
+    return image if isinstance(image, Image.Image) else load_image(image, mode="RGB")
 
 
 def _flatten_alpha(image: Image.Image) -> Image.Image:

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sketchstudio.s2i.preprocess import load_image_file
+    from sketchstudio.core.images import load_image
     from sketchstudio.s2i.renderer import S2IRenderer
 
     output: Path = args.output
@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("the output folder does not exist", path=output.parent)
     if args.size is not None and not 16 <= args.size <= 4096:
         raise UserError(f"--size must be between 16 and 4096, not {args.size}")
-    sketch = load_image_file(args.sketch)
-    style = load_image_file(args.style)
+    sketch = load_image(args.sketch, "RGB")
+    style = load_image(args.style, "RGB")
     renderer = S2IRenderer.load(args.checkpoint, device=args.device)
     image = renderer.render(sketch, style, args.size)
     buffer = io.BytesIO()

@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from sketchstudio.core.atomic import atomic_write_bytes, atomic_write_text
     from sketchstudio.core.errors import UserError
+    from sketchstudio.core.images import load_image
     from sketchstudio.s2i.data import list_images, stable_seed
-    from sketchstudio.s2i.preprocess import load_image_file
     from sketchstudio.s2i.sketch_synth import STYLE_NAMES, ink_fraction, synthesize_sketch
 
     if args.per_image < 1:
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     entries, skipped = [], []
     for photo_path in photos:
         try:
-            photo = load_image_file(photo_path)
+            photo = load_image(photo_path, "RGB")
         except UserError as exc:
             print(f"skipped: {exc}", file=sys.stderr)
             skipped.append(photo_path.name)
