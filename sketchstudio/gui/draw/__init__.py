@@ -1,0 +1,1 @@
+"""The Draw view: a sketch canvas with pen, erasers, undo and a photo underlay."""

@@ -1,0 +1,1 @@
+"""The Render view: images generated from the sketch."""
