@@ -24,6 +24,7 @@ from sketchstudio.core import resources
 from sketchstudio.core.atomic import atomic_write
 from sketchstudio.core.errors import FormatError
 from sketchstudio.core.io.schema_check import SchemaViolation, validate
+from sketchstudio.core.io.text_files import read_text
 from sketchstudio.core.model import (
     Keypoint,
     KeypointSource,
@@ -113,14 +114,7 @@ def _keypoint_to_dict(kp: Keypoint) -> dict[str, Any]:
 def read_project_json(path: str | os.PathLike[str]) -> ProjectDocument:
     """Parse and validate a JSON project file; FormatError naming the file and the field."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise FormatError("file not found", path=p) from exc
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not a UTF-8 text file (byte {exc.start})", path=p) from exc
-    except OSError as exc:
-        raise FormatError(f"cannot read the file ({exc.strerror or exc})", path=p) from exc
+    text = read_text(p, encoding="utf-8")
     return parse_project_json(text, path=p)
 
 

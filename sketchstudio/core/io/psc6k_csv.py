@@ -35,6 +35,7 @@ import numpy as np
 
 from sketchstudio.core.atomic import atomic_write
 from sketchstudio.core.errors import FormatError
+from sketchstudio.core.io.text_files import read_text
 from sketchstudio.core.model import PSC6K_KEYPOINTS
 
 COORD_COLUMNS = ("XA", "YA", "XB", "YB")
@@ -88,14 +89,7 @@ def read_psc6k_csv(path: str | os.PathLike[str], *,
     not a finite number. Columns other than the known ones are ignored.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise FormatError("file not found", path=p) from exc
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not a UTF-8 text file (byte {exc.start})", path=p) from exc
-    except OSError as exc:
-        raise FormatError(f"cannot read the file ({exc.strerror or exc})", path=p) from exc
+    text = read_text(p, encoding="utf-8-sig")
     return parse_psc6k_csv(text, path=p, keypoints=keypoints)
 
 
