@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.views: dict[str, WorkspaceView] = {}
         self.current_view_id = self.settings.last_view
         self.browser: PairBrowser | None = None
+        self.training_dialog = None  # TrainingDialog while one is open for this project
         self._disconnects: list = []
 
         self._build_actions()
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         a("edit.undo", self._undo)
         a("edit.redo", self._redo)
         a("edit.shortcuts", self.show_shortcuts)
+        a("edit.preferences", self.show_preferences)
+        a("annotate.retrain", self.show_retrain)
         for view_class in VIEW_CLASSES:
             a(f"view.{view_class.view_id}", lambda _=False, v=view_class.view_id: self.set_view(v))
         a("view.browser", self._toggle_browser)
@@ -123,7 +126,8 @@ class MainWindow(QMainWindow):
         a("pair.search", lambda: self.browser and (self.browser_dock.show(), self.browser.focus_search()))
         for status in PairStatus:
             a(f"pair.status.{status.value}", lambda _=False, s=status: self.set_pair_status(s))
-        for action_id in ("edit.shortcuts", "app.quit", "project.new", "project.open", "project.import"):
+        for action_id in ("edit.shortcuts", "edit.preferences", "app.quit", "project.new", "project.open",
+                          "project.import"):
             self.addAction(a(action_id))
 
     def _build_menus(self) -> None:
@@ -143,6 +147,8 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addAction(a("edit.undo"))
         edit.addAction(a("edit.redo"))
+        edit.addSeparator()
+        edit.addAction(a("edit.preferences"))
         view = bar.addMenu("&View")
         for view_class in VIEW_CLASSES:
             view.addAction(a(f"view.{view_class.view_id}"))
@@ -154,13 +160,18 @@ class MainWindow(QMainWindow):
         pair.addSeparator()
         for status in PairStatus:
             pair.addAction(a(f"pair.status.{status.value}"))
+        model = bar.addMenu("&Model")
+        model.addAction(a("annotate.retrain"))
+        model.addSeparator()
+        model.addAction(a("edit.preferences"))
         self.view_menu = bar.addMenu("&Sketch")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a("edit.shortcuts"))
         about = QAction("&About SketchStudio", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
-        project_ids = ("project.export", "project.close", "view.browser", "pair.next", "pair.prev",
+        project_ids = ("project.export", "project.close", "view.browser", "annotate.retrain", "pair.next",
+                       "pair.prev",
                        "pair.next_unfinished", "pair.search", *(f"view.{v.view_id}" for v in VIEW_CLASSES),
                        *(f"pair.status.{s.value}" for s in PairStatus))
         self._project_actions = [a(i) for i in project_ids]
@@ -228,6 +239,11 @@ class MainWindow(QMainWindow):
     def close_project(self) -> None:
         if self.context is None:
             return
+        if self.training_dialog is not None:
+            self.training_dialog.shutdown()  # the trainer saves a resumable checkpoint
+            self.training_dialog.close()
+            self.training_dialog.deleteLater()
+            self.training_dialog = None
         for view in self.views.values():
             view.shutdown()
         if self.browser is not None:
@@ -408,6 +424,46 @@ class MainWindow(QMainWindow):
 
         ShortcutsDialog(self.actions_, self).exec()
         self.settings.save()
+
+    def show_preferences(self) -> None:
+        from sketchstudio.gui.dialogs.preferences_dialog import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self, show_shortcuts=self.show_shortcuts)
+        dialog.applied.connect(self.apply_settings)
+        dialog.exec()
+        self.settings.save()
+
+    def apply_settings(self) -> None:
+        """The preferences changed: every open view re-reads them (models, device)."""
+        for view in self.views.values():
+            view.settings_changed()
+        self._refresh_view_status()
+
+    def show_retrain(self) -> None:
+        """Model → Retrain Warp Model…: one non-modal dialog per open project."""
+        from sketchstudio.gui.training_dialog import TrainingDialog
+
+        if self.context is None:
+            return
+        if self.training_dialog is None:
+            self.training_dialog = TrainingDialog(self.context, self)
+            self.training_dialog.modelTrained.connect(self._on_model_trained)
+            self.training_dialog.useModelRequested.connect(self.use_warp_model)
+        self.training_dialog.show()
+        self.training_dialog.raise_()
+        self.training_dialog.activateWindow()
+
+    def use_warp_model(self, info, device: str) -> None:
+        self.settings.warp_model = info.id
+        self.settings.device = device or "auto"
+        self.settings.save()
+        self.apply_settings()
+        self._show_status(f"Annotate suggests with {info.label} now")
+
+    def _on_model_trained(self, info) -> None:
+        if info is not None:
+            self._show_status(f"Training finished: {info.label} (“Use this model” in the dialog switches "
+                              "to it)")
 
     def _about(self) -> None:
         QMessageBox.about(self, "About SketchStudio",

@@ -25,29 +25,41 @@ from PySide6.QtWidgets import (
 from sketchstudio.core.events import ChangeEvent, ChangeKind
 from sketchstudio.gui import theme
 from sketchstudio.inference.annotation import PCK_ALPHAS, model_vs_human, project_records
-from sketchstudio.inference.models_registry import ModelInfo, discover_models
+from sketchstudio.inference.models_registry import (
+    DEVICE_CHOICES,
+    ModelInfo,
+    available_devices,
+    discover_models,
+)
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = DEVICE_CHOICES
 
 
 class ModelPicker(QWidget):
-    """Pick a model of `family` and a device; emits `modelChosen(ModelInfo, device)`."""
+    """Pick a model of `family` and a device; emits `modelChosen(ModelInfo, device)`.
+
+    `devices` defaults to "auto" plus what this machine has (`available_devices`);
+    `show_device=False` hides the device combo where one picker serves several models.
+    """
 
     modelChosen = Signal(object, str)
 
-    def __init__(self, family: str = "warp", parent: QWidget | None = None) -> None:
+    def __init__(self, family: str = "warp", parent: QWidget | None = None, *,
+                 devices: tuple[str, ...] | None = None, show_device: bool = True) -> None:
         super().__init__(parent)
         self.family = family
         self.models = QComboBox(self)
         self.models.setMinimumContentsLength(24)
         self.devices = QComboBox(self)
-        self.devices.addItems(DEVICES)
+        self.devices.addItems(list(devices if devices is not None else available_devices()))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Model", self))
         layout.addWidget(self.models, 1)
-        layout.addWidget(QLabel("Device", self))
+        device_label = QLabel("Device", self)
+        layout.addWidget(device_label)
         layout.addWidget(self.devices)
+        device_label.setVisible(show_device)
+        self.devices.setVisible(show_device)
         self.refresh()
         self.models.activated.connect(self._emit)
         self.devices.activated.connect(self._emit)
@@ -66,8 +78,9 @@ class ModelPicker(QWidget):
             if self.models.itemData(i).id == model_id:
                 self.models.setCurrentIndex(i)
                 break
-        if device in DEVICES:
-            self.devices.setCurrentText(device)
+        if device is not None:
+            index = self.devices.findText(device)
+            self.devices.setCurrentIndex(index if index >= 0 else 0)  # unavailable here: auto
 
     def current(self) -> ModelInfo | None:
         return self.models.currentData()
@@ -132,7 +145,8 @@ class ModelVsHumanPanel(QFrame):
             return
         models = sorted({r.model_id for r in self.rows})
         self.summary.setText("Error = distance you moved the suggestion; PCK counts suggestions within "
-                             "α·256 px. Models: " + ", ".join(models))
+                             "α·max(width, height) of the image (α·256 px on PSC6K). Models: "
+                             + ", ".join(models))
         for r in self.rows:
             row = self.table.rowCount()
             self.table.insertRow(row)

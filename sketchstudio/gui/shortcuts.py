@@ -3,10 +3,16 @@
 Actions are declared once here (id, text, default keys, group); the main window and the views
 ask the `ActionRegistry` for the QAction by id, so the cheat sheet, the settings file and the
 menus can never disagree. Overrides live in `Settings.shortcuts` as `QKeySequence` portable text.
+
+An action's `scope` says where its keys work: "" everywhere in the window; a view id ("draw",
+"annotate") only while that view is shown, so the same key may mean different things in two
+views (F fits the canvas in Draw and both images in Annotate) without being a conflict. Views
+that want actions of their own (destroyed with them) ask `ActionRegistry.local_action`.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +31,7 @@ class ActionSpec:
     group: str = "General"
     icon: str = ""
     tip: str = ""
+    scope: str = ""  # "" = the whole window; a view id = only while that view is shown
 
 
 ACTION_SPECS: tuple[ActionSpec, ...] = (
@@ -40,6 +47,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("edit.undo", "&Undo", ("Ctrl+Z",), "Edit", "undo"),
     ActionSpec("edit.redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "redo"),
     ActionSpec("edit.shortcuts", "&Keyboard Shortcuts…", ("?",), "Help", "keyboard"),
+    ActionSpec("edit.preferences", "&Preferences…", ("Ctrl+,",), "Edit", "",
+               "Models, device and keyboard shortcuts"),
     # views
     ActionSpec("view.draw", "&Draw", ("Ctrl+1",), "Views", "draw", "Draw a sketch of the photo"),
     ActionSpec("view.annotate", "&Annotate", ("Ctrl+2",), "Views", "annotate",
@@ -57,24 +66,39 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("pair.status.skipped", "Mark Skipped", ("Ctrl+Alt+3",), "Pairs"),
     ActionSpec("pair.status.flagged", "Mark Flagged", ("Ctrl+Alt+4",), "Pairs"),
     # draw
-    ActionSpec("draw.pen", "&Pen", ("B",), "Draw", "pen", "Pen (pressure from a tablet)"),
-    ActionSpec("draw.eraser", "Pixel &Eraser", ("E",), "Draw", "eraser", "Erase pixels (an eraser stroke)"),
+    ActionSpec("draw.pen", "&Pen", ("B",), "Draw", "pen", "Pen (pressure from a tablet)", scope="draw"),
+    ActionSpec("draw.eraser", "Pixel &Eraser", ("E",), "Draw", "eraser", "Erase pixels (an eraser stroke)",
+               scope="draw"),
     ActionSpec("draw.stroke_eraser", "&Stroke Eraser", ("Shift+E",), "Draw", "stroke-eraser",
-               "Remove whole strokes it touches"),
-    ActionSpec("draw.smaller", "Smaller Brush", ("[",), "Draw"),
-    ActionSpec("draw.bigger", "Bigger Brush", ("]",), "Draw"),
-    ActionSpec("draw.colour", "Brush &Colour…", ("C",), "Draw"),
+               "Remove whole strokes it touches", scope="draw"),
+    ActionSpec("draw.smaller", "Smaller Brush", ("[",), "Draw", scope="draw"),
+    ActionSpec("draw.bigger", "Bigger Brush", ("]",), "Draw", scope="draw"),
+    ActionSpec("draw.colour", "Brush &Colour…", ("C",), "Draw", scope="draw"),
     ActionSpec("draw.clear", "C&lear Sketch", ("Ctrl+Shift+Backspace",), "Draw", "clear",
-               "Remove every stroke (undoable)"),
+               "Remove every stroke (undoable)", scope="draw"),
     ActionSpec("draw.underlay", "Photo &Underlay", ("T",), "Draw", "underlay",
-               "Show the photo under the sketch (trace mode)"),
-    ActionSpec("draw.new_sketch", "&New Sketch for This Photo", ("Ctrl+Shift+N",), "Draw", "new-sketch"),
-    ActionSpec("draw.export_png", "Export Sketch as &PNG…", ("Ctrl+Shift+P",), "Draw"),
-    ActionSpec("draw.export_svg", "Export Sketch as &SVG…", ("Ctrl+Shift+S",), "Draw"),
-    ActionSpec("zoom.in", "Zoom &In", ("Ctrl+=", "Ctrl++", "+"), "Zoom", "zoom-in"),
-    ActionSpec("zoom.out", "Zoom &Out", ("Ctrl+-", "-"), "Zoom", "zoom-out"),
-    ActionSpec("zoom.fit", "&Fit to Window", ("Ctrl+0", "F"), "Zoom", "fit"),
-    ActionSpec("zoom.actual", "Actual &Size", ("1",), "Zoom"),
+               "Show the photo under the sketch (trace mode)", scope="draw"),
+    ActionSpec("draw.new_sketch", "&New Sketch for This Photo", ("Ctrl+Shift+N",), "Draw", "new-sketch",
+               scope="draw"),
+    ActionSpec("draw.export_png", "Export Sketch as &PNG…", ("Ctrl+Shift+P",), "Draw", scope="draw"),
+    ActionSpec("draw.export_svg", "Export Sketch as &SVG…", ("Ctrl+Shift+S",), "Draw", scope="draw"),
+    ActionSpec("zoom.in", "Zoom &In", ("Ctrl+=", "Ctrl++", "+"), "Zoom", "zoom-in", scope="draw"),
+    ActionSpec("zoom.out", "Zoom &Out", ("Ctrl+-", "-"), "Zoom", "zoom-out", scope="draw"),
+    ActionSpec("zoom.fit", "&Fit to Window", ("Ctrl+0", "F"), "Zoom", "fit", scope="draw"),
+    ActionSpec("zoom.actual", "Actual &Size", ("1",), "Zoom", scope="draw"),
+    # annotate (keys work while the Annotate view is shown)
+    ActionSpec("annotate.accept", "&Accept Suggestion", ("Return", "Enter"), "Annotate", scope="annotate"),
+    ActionSpec("annotate.delete", "&Delete Keypoint", ("Delete", "Backspace"), "Annotate", scope="annotate"),
+    ActionSpec("annotate.toggle_visible", "Toggle Not &Visible (side under the mouse)", ("V",), "Annotate",
+               scope="annotate"),
+    ActionSpec("annotate.next_keypoint", "&Next Keypoint", ("Tab",), "Annotate", scope="annotate"),
+    ActionSpec("annotate.prev_keypoint", "&Previous Keypoint", ("Shift+Tab",), "Annotate", scope="annotate"),
+    ActionSpec("annotate.overlay", "Toggle Warp &Overlay", ("O",), "Annotate", scope="annotate"),
+    ActionSpec("annotate.fit", "&Fit Images", ("F",), "Annotate", scope="annotate"),
+    *(ActionSpec(f"annotate.select_{k}", f"Select Keypoint {k}", (str(k),), "Annotate", scope="annotate")
+      for k in range(1, 10)),
+    ActionSpec("annotate.retrain", "&Retrain Warp Model…", ("Ctrl+Shift+R",), "Annotate", "",
+               "Fine-tune the warp model on this project's keypoints"),
 )
 
 FIXED_HINTS: tuple[tuple[str, str, str], ...] = (
@@ -93,6 +117,7 @@ class ActionRegistry:
         self.parent = parent
         self._specs = {spec.id: spec for spec in ACTION_SPECS}
         self._actions: dict[str, QAction] = {}
+        self._local: dict[str, weakref.WeakSet[QAction]] = {}
 
     def specs(self) -> list[ActionSpec]:
         return list(self._specs.values())
@@ -118,6 +143,22 @@ class ActionRegistry:
             action.triggered.connect(slot)
         return action
 
+    def local_action(self, action_id: str, parent: QObject, slot: Callable[..., object] | None = None, *,
+                     context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut) -> QAction:
+        """A new QAction for `action_id` owned by `parent` (a view): it dies with the view, so a
+        reopened project never triggers a closed view's slots, and shortcut edits still reach it."""
+        spec = self._specs[action_id]
+        action = QAction(spec.text.replace("&", ""), parent)
+        action.setObjectName(action_id)
+        if spec.icon:
+            action.setIcon(icon(spec.icon))
+        action.setShortcutContext(context)
+        if slot is not None:
+            action.triggered.connect(lambda _=False: slot())
+        self._local.setdefault(action_id, weakref.WeakSet()).add(action)
+        self._apply_to(action, action_id)
+        return action
+
     def keys(self, action_id: str) -> list[QKeySequence]:
         override = self.settings.shortcuts.get(action_id)
         texts = override if override is not None else list(self._specs[action_id].keys)
@@ -133,17 +174,34 @@ class ActionRegistry:
         self._apply(action_id)
 
     def conflicts(self) -> dict[str, list[str]]:
-        """Shortcut text -> action ids that share it (only entries with more than one)."""
+        """Shortcut text -> action ids that share it where both can fire: two window-wide
+        actions, a window-wide and a view action, or two actions of the same view."""
         seen: dict[str, list[str]] = {}
         for action_id in self._specs:
             for seq in self.keys(action_id):
                 seen.setdefault(seq.toString(QKeySequence.SequenceFormat.PortableText), []).append(action_id)
-        return {k: v for k, v in seen.items() if len(v) > 1}
+        out = {}
+        for text, ids in seen.items():
+            clashing = [a for a in ids if any(b != a and self._overlap(a, b) for b in ids)]
+            if clashing:
+                out[text] = clashing
+        return out
+
+    def _overlap(self, a: str, b: str) -> bool:
+        scope_a, scope_b = self._specs[a].scope, self._specs[b].scope
+        return not scope_a or not scope_b or scope_a == scope_b
 
     def _apply(self, action_id: str) -> None:
         action = self._actions.get(action_id)
-        if action is None:
-            return
+        if action is not None:
+            self._apply_to(action, action_id)
+        for local in list(self._local.get(action_id, ())):
+            try:
+                self._apply_to(local, action_id)
+            except RuntimeError:  # its view is gone (C++ object deleted)
+                self._local[action_id].discard(local)
+
+    def _apply_to(self, action: QAction, action_id: str) -> None:
         keys = self.keys(action_id)
         action.setShortcuts(keys)
         spec = self._specs[action_id]

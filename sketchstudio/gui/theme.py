@@ -57,6 +57,7 @@ QPushButton {{ background: {RAISED}; border: 1px solid {BORDER}; border-radius: 
 QPushButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:default, QPushButton#Primary {{ background: {ACCENT}; border-color: {ACCENT}; color: white; }}
 QPushButton:disabled {{ color: #666c77; }}
+QPushButton#Primary:disabled {{ background: {RAISED}; border-color: {BORDER}; color: #666c77; }}
 QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 2px; }}
 QSlider::handle:horizontal {{ width: 14px; height: 14px; margin: -5px 0; border-radius: 7px;

@@ -12,6 +12,11 @@ a view, subclass `WorkspaceView`, set `view_id`/`title`/`icon_name`, and list th
   menu; their shortcuts are registered in `sketchstudio.gui.shortcuts`.
 * `status_text()` / `status_changed` — a short line for the status bar, and a signal to emit
   when it changes.
+* `is_busy()` / `busy_changed(bool)` — whether background work the view shows is still under
+  way (a first suggestion, a preview). `sketchstudio screenshot` waits for it to settle; views
+  call `_busy_changed()` whenever the answer may have changed.
+* `settings_changed()` — the user changed the preferences (models, device) in
+  `context.settings`; apply what concerns the view.
 * `shutdown()` — stop every thread and timer and disconnect from the store; called once before
   the project closes. After it the view must hold no running QThread.
 """
@@ -27,6 +32,7 @@ from sketchstudio.gui.context import WorkspaceContext
 
 class WorkspaceView(QWidget):
     status_changed = Signal()  # `status_text()` changed; the status bar re-reads it
+    busy_changed = Signal(bool)  # `is_busy()` changed
 
     view_id: str = ""
     title: str = ""
@@ -36,6 +42,7 @@ class WorkspaceView(QWidget):
         super().__init__(parent)
         self.context = context
         self._active = False
+        self._was_busy = False
         self._disconnects = [context.pair_changed.connect(self.set_pair)]
 
     @property
@@ -57,6 +64,19 @@ class WorkspaceView(QWidget):
     def status_text(self) -> str:
         """A short line for the status bar (tool, zoom...)."""
         return ""
+
+    def settings_changed(self) -> None:
+        """Re-read `self.context.settings` (the preferences dialog changed something)."""
+
+    def is_busy(self) -> bool:
+        """True while work the view is about to show is still being computed."""
+        return False
+
+    def _busy_changed(self) -> None:
+        busy = self.is_busy()
+        if busy != self._was_busy:
+            self._was_busy = busy
+            self.busy_changed.emit(busy)
 
     def shutdown(self) -> None:
         for disconnect in self._disconnects:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from sketchstudio.core.model import (
     Side,
     Suggestion,
 )
+from sketchstudio.warp.flows import image_to_grid  # numpy only: the warp package's pixel convention
 
 IDENTITY_MODEL_ID = "identity"
 """`Suggestion.model_id` of suggestions made without a model (identity + anchors)."""
@@ -85,6 +86,13 @@ def apply_edit(store, edit: KeypointEdit, *, author: str | None = None) -> None:
 # --- suggestions without a model -------------------------------------------------------------
 
 
+def rescale_points(points, size_from: tuple[int, int], size_to: tuple[int, int]) -> np.ndarray:
+    """The same relative position in an image of another size, by the half-pixel rule
+    `(x + 0.5)·W_to/W_from − 0.5` that `sketchstudio.warp.flows` uses for the model grid, so a
+    suggestion without a model and one through the flows agree on where "the same place" is."""
+    return image_to_grid(np.asarray(points, dtype=np.float64).reshape(-1, 2), size_from, size_to)
+
+
 def anchored_identity(side_from: Side, xy: Point2, size_from: tuple[int, int], size_to: tuple[int, int],
                       anchors: Sequence[Anchor] = ()) -> Point2:
     """Where `xy` probably lies on the other image when no model is available.
@@ -94,9 +102,8 @@ def anchored_identity(side_from: Side, xy: Point2, size_from: tuple[int, int], s
     not collinear, fit an affine map by least squares, so suggestions follow the user's
     corrections as the pair fills up.
     """
-    sx = (size_to[0] - 1) / max(size_from[0] - 1, 1)
-    sy = (size_to[1] - 1) / max(size_from[1] - 1, 1)
-    base = (xy[0] * sx, xy[1] * sy)
+    bx, by = rescale_points([xy], size_from, size_to)[0]
+    base = (float(bx), float(by))
     if not anchors:
         return base
     src = np.array([a[0] if side_from is Side.PHOTO else a[1] for a in anchors], dtype=np.float64)
@@ -107,7 +114,7 @@ def anchored_identity(side_from: Side, xy: Point2, size_from: tuple[int, int], s
             coef, *_ = np.linalg.lstsq(design, dst, rcond=None)
             out = np.array([xy[0], xy[1], 1.0]) @ coef
             return (float(out[0]), float(out[1]))
-    offset = (dst - src * np.array([sx, sy])).mean(axis=0)
+    offset = (dst - rescale_points(src, size_from, size_to)).mean(axis=0)
     return (base[0] + float(offset[0]), base[1] + float(offset[1]))
 
 
@@ -116,7 +123,22 @@ def anchored_identity(side_from: Side, xy: Point2, size_from: tuple[int, int], s
 
 PCK_ALPHAS = (0.05, 0.10)
 PSC6K_IMAGE_SIZE = 256
-"""PSC6K measures PCK in pixels of its 256×256 images: correct if the error ≤ α·256."""
+"""PCK counts an error ≤ α·max(width, height) of the image the point lies on (the warp eval's
+rule, `sketchstudio.warp.evaluate`); on PSC6K's 256×256 images that is α·256."""
+
+
+class PckRecord(NamedTuple):
+    """One keypoint for `model_vs_human`, with the longer sides of its pair's two images."""
+
+    category: str
+    keypoint: Keypoint
+    photo_side: float = PSC6K_IMAGE_SIZE
+    sketch_side: float = PSC6K_IMAGE_SIZE
+
+    def tolerance_side(self) -> float:
+        """The longer side of the image the suggestion was made on (where the error is measured)."""
+        s = self.keypoint.suggestion
+        return self.sketch_side if s is not None and s.side is Side.SKETCH else self.photo_side
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,37 +152,57 @@ class PckRow:
     mean_px: float
 
 
-def model_vs_human(records: Iterable[tuple[str, Keypoint]], *, alphas: Sequence[float] = PCK_ALPHAS,
-                   image_size: float = PSC6K_IMAGE_SIZE) -> list[PckRow]:
+def model_vs_human(records: Iterable[PckRecord | tuple], *, alphas: Sequence[float] = PCK_ALPHAS
+                   ) -> list[PckRow]:
     """PCK of the recorded suggestions against the accepted points, per model and category.
 
-    `records` are (category, keypoint) for every keypoint of the project. Only confirmed
-    keypoints with a recorded suggestion count: `Keypoint.moved_px` is the model's error. Each
-    model gets a row per category plus an "all" row (category ""), sorted by model then category.
+    `records` are `PckRecord`s (or tuples of their fields) for every keypoint of the project. Only
+    confirmed keypoints with a recorded suggestion count: `Keypoint.moved_px` is the model's
+    error, compared with α·max(width, height) of the image it was suggested on. Each model gets a
+    row per category plus an "all" row (category ""), sorted by model then category.
     """
-    errors: dict[tuple[str, str], list[float]] = {}
-    for category, kp in records:
+    errors: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for record in records:
+        record = PckRecord(*record)
+        kp = record.keypoint
         if kp.status is not KeypointStatus.CONFIRMED or kp.suggestion is None:
             continue
         moved = kp.moved_px
         if moved is None:
             continue
         model = kp.suggestion.model_id
-        errors.setdefault((model, category), []).append(moved)
-        errors.setdefault((model, ""), []).append(moved)
+        entry = (moved, float(record.tolerance_side()))
+        errors.setdefault((model, record.category), []).append(entry)
+        errors.setdefault((model, ""), []).append(entry)
     rows = []
-    for (model, category), errs in sorted(errors.items()):
-        arr = np.asarray(errs)
-        pck = tuple(float((arr <= a * image_size).mean()) for a in alphas)
-        rows.append(PckRow(model, category, len(errs), pck, float(arr.mean())))
+    for (model, category), entries in sorted(errors.items()):
+        arr = np.asarray(entries)
+        err, side = arr[:, 0], arr[:, 1]
+        pck = tuple(float((err <= a * side).mean()) for a in alphas)
+        rows.append(PckRow(model, category, len(entries), pck, float(err.mean())))
     return rows
 
 
-def project_records(store) -> list[tuple[str, Keypoint]]:
-    """(category, keypoint) for every keypoint of the store's project, for `model_vs_human`."""
+def project_records(store) -> list[PckRecord]:
+    """A `PckRecord` for every keypoint of the store's project, for `model_vs_human`. Image sizes
+    are read (headers only) just for pairs with a recorded suggestion; an unreadable photo
+    counts as 256 px, PSC6K's size."""
+    from sketchstudio.core.errors import UserError
+    from sketchstudio.core.images import image_size
+
     out = []
     for pair in store.pairs():
-        out.extend((pair.category, kp) for kp in store.keypoints(pair.id))
+        keypoints = store.keypoints(pair.id)
+        if not any(kp.suggestion is not None for kp in keypoints):
+            out.extend(PckRecord(pair.category, kp) for kp in keypoints)
+            continue
+        try:
+            photo_side = max(image_size(store.resolve(pair.photo)))
+        except UserError:  # a metric must not fail on one missing photo
+            photo_side = PSC6K_IMAGE_SIZE
+        sketch = store.sketch(pair.id)
+        sketch_side = max(sketch.width, sketch.height)
+        out.extend(PckRecord(pair.category, kp, photo_side, sketch_side) for kp in keypoints)
     return out
 
 

@@ -9,7 +9,8 @@ Where models come from:
 * converted: `resources.user_data_dir()/models` (where `sketchstudio-train convert` puts official
   checkpoints turned into our format), any depth;
 * trained: `resources.user_data_dir()/runs/<run>/...` (what `sketchstudio-train ... -o RUN_DIR`
-  writes; one entry per checkpoint, newest first).
+  writes, newest first): a finished run's final `model.safetensors` stands for its step
+  checkpoints; an unfinished (or stopped) run lists its checkpoints.
 
 A model's id is `<origin>:<path relative to its root>`; it stays the same across sessions and
 machines, so settings can remember the user's choice.
@@ -17,7 +18,9 @@ machines, so settings can remember the user's choice.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +132,36 @@ def resolve_model(model_id: str | None, family: str, *,
     return default_model(family, roots=roots)
 
 
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+@functools.cache
+def available_devices() -> tuple[str, ...]:
+    """"auto" plus the devices this machine can run models on (imports torch once, lazily)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency; be safe in a trimmed install
+        return ("auto", "cpu")
+    found = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return tuple(found)
+
+
+FINAL_MODEL = "model.safetensors"
+_STEP_CHECKPOINT = re.compile(r"step_\d+\.safetensors$")
+
+
 def _scan(root: Path, origin: str) -> Iterable[ModelInfo]:
     for path in root.rglob("*.safetensors"):
+        if path.name.endswith(".state.safetensors"):
+            continue  # optimizer state of a training checkpoint, never a model
+        if (origin == "trained" and _STEP_CHECKPOINT.match(path.name)
+                and (path.parent / FINAL_MODEL).is_file()):
+            continue  # the run finished: its final model stands for its checkpoints
         meta = read_header_metadata(path)
         if meta is None:
             continue

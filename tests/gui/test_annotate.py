@@ -120,6 +120,7 @@ def test_completing_a_pair_advances_to_the_next_unfinished(qtbot, view, context)
         click(qtbot, view.photo_pane, 20 + 25 * k, 30 + 20 * k)
         qtbot.keyClick(view, Qt.Key.Key_Return)
     assert context.store.pair(pid).status is PairStatus.DONE
+    assert "moving on" in view.hint_label.text()  # said only because it really moves on
     qtbot.waitUntil(lambda: context.pair_id != pid, timeout=3000)
     assert context.pair_id == context.store.next_pair_id(pid, unfinished_only=True)
     assert view.controller.pair.id == context.pair_id
@@ -185,3 +186,38 @@ def test_a_broken_model_shows_a_banner_and_hand_annotation_still_works(qtbot, vi
     assert view.controller.suggestion.model_id == IDENTITY_MODEL_ID
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert context.store.keypoint(view.controller.pair.id, 0).is_complete
+
+
+def test_opening_a_complete_pair_does_not_promise_to_move_on(qtbot, view, context) -> None:
+    pid = view.controller.pair.id
+    for k in range(8):
+        click(qtbot, view.photo_pane, 20 + 25 * k, 30 + 20 * k)
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: context.pair_id != pid, timeout=3000)
+    context.set_pair(pid)  # back to the finished pair: nothing moves now
+    assert view.hint_label.text() == "All 8 keypoints placed."
+    qtbot.wait(600)
+    assert context.pair_id == pid
+
+
+def test_annotate_keys_come_from_the_registry_and_can_be_changed(qtbot, view, context) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    registry = context.actions
+    ids = {a.objectName() for a in view.actions()}
+    assert {"annotate.accept", "annotate.fit", "annotate.select_8"} <= ids
+    assert {s.id for s in registry.specs() if s.group == "Annotate"} >= ids
+    # F and 1 mean other things in the Draw view: not a conflict, the scopes differ
+    assert registry.conflicts() == {}
+    registry.set_keys("annotate.overlay", ["W"])
+    overlay = next(a for a in view.actions() if a.objectName() == "annotate.overlay")
+    assert overlay.shortcut() == QKeySequence("W")
+    before = view.overlay_slider.value()
+    qtbot.keyClick(view, Qt.Key.Key_W)
+    assert view.overlay_slider.value() != before
+    registry.set_keys("annotate.fit", ["V"])  # the same view: a real conflict
+    assert registry.conflicts() == {"V": ["annotate.toggle_visible", "annotate.fit"]}
+
+
+def test_the_annotate_view_fits_a_small_laptop_window(qtbot, view) -> None:
+    assert view.minimumSizeHint().width() <= 800

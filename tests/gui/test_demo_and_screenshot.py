@@ -61,3 +61,16 @@ def test_screenshot_of_the_demo_and_bad_arguments(qapp, bundled_demo, tmp_path, 
     assert main(["screenshot", str(tmp_path / "x.png"), "--demo", "--pair", "999"]) == 2
     assert "no pair with id 999" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_waits_until_the_view_is_idle(qapp) -> None:
+    import time
+
+    from sketchstudio.gui.screenshot import wait_until_idle
+
+    done_at = time.monotonic() + 0.3
+    assert wait_until_idle(lambda: time.monotonic() < done_at, timeout_s=5, stable_s=0.05)
+    assert time.monotonic() >= done_at
+    start = time.monotonic()
+    assert not wait_until_idle(lambda: True, timeout_s=0.2)  # bounded: gives up, never hangs
+    assert time.monotonic() - start < 1.0

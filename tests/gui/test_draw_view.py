@@ -244,3 +244,41 @@ def test_new_sketch_for_this_photo(qtbot, view, context) -> None:
     assert context.pair_id == 2
     with pytest.raises(KeyError):
         context.store.pair(new.id)
+
+
+def test_canvas_sketch_layer_matches_the_export_with_a_base_image_and_an_eraser(qtbot, view, context) -> None:
+    """The display follows `core.raster`: an eraser stroke paints the paper over everything drawn
+    before it, the raster base sketch included, so what the canvas shows is what exports give."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from sketchstudio.core.images import load_image
+    from sketchstudio.core.raster import render_sketch
+    from sketchstudio.gui.annotate.view import qimage_to_rgb
+
+    store = context.store
+    pid = next(p.id for p in store.pairs() if p.sketch)  # the raster (Sketchy-style) sketch
+    context.set_pair(pid)
+    # ink across the base circle, then an eraser right through both the base lines and the ink
+    store.add_stroke(pid, Stroke(points=((20, 128, 1, 0), (236, 128, 1, 0.1)), width=6, color="#d03030"))
+    store.add_stroke(pid, Stroke(points=((128, 20, 1, 0), (128, 236, 1, 0.1)), width=24, eraser=True))
+    view.canvas.set_underlay_visible(False)
+    qtbot.wait(10)
+    view.canvas.repaint()
+    sketch = store.sketch(pid)
+    canvas = view.canvas
+    canvas.layer.set_scale(1.0)
+    shown = QImage(sketch.width, sketch.height, QImage.Format.Format_RGB32)
+    shown.fill(QColor(sketch.background))
+    painter = QPainter(shown)
+    painter.drawImage(0, 0, canvas.layer.image)
+    painter.end()
+    ours = qimage_to_rgb(shown).astype(np.int16)
+    export = np.asarray(render_sketch(sketch, image_loader=lambda p: load_image(store.resolve(p))))
+    export = export.astype(np.int16)
+    assert ours.shape == export.shape
+    diff = np.abs(ours - export).max(axis=2)
+    # the erased band is paper in both (the base circle's lines do not show through)
+    band = (slice(40, 216), slice(122, 135))
+    assert ours[band].min() >= 250 and export[band].min() >= 250
+    assert (diff > 96).mean() < 0.01, "display and export disagree beyond anti-aliasing"
+    assert diff.mean() < 4

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sketchstudio.core.model import KeypointSource, KeypointStatus, PairStatus, Side, Suggestion
+from sketchstudio.core.model import Keypoint, KeypointSource, KeypointStatus, PairStatus, Side, Suggestion
 from sketchstudio.core.store import ProjectStore
 from sketchstudio.inference.annotation import (
     IDENTITY_MODEL_ID,
     AnnotationController,
     FlowPairTransfer,
     KeypointEdit,
+    PckRecord,
     anchored_identity,
     apply_edit,
     model_vs_human,
@@ -164,13 +165,32 @@ def test_store_events_refresh_the_controller(store, ctl) -> None:
 
 
 def test_anchored_identity_follows_anchors() -> None:
-    assert anchored_identity(Side.PHOTO, (10, 20), (101, 101), (201, 201)) == (20.0, 40.0)
+    # half-pixel rule (sketchstudio.warp.flows): (x + 0.5)·W_to/W_from − 0.5
+    assert anchored_identity(Side.PHOTO, (10, 20), (100, 100), (200, 200)) == (20.5, 40.5)
     shifted = anchored_identity(Side.PHOTO, (10, 20), (100, 100), (100, 100), [((0, 0), (5, 7))])
     assert shifted == pytest.approx((15.0, 27.0))
     # three anchors of a pure scaling by 2 are fitted exactly
     anchors = [((0, 0), (0, 0)), ((10, 0), (20, 0)), ((0, 10), (0, 20))]
     assert anchored_identity(Side.PHOTO, (5, 5), (100, 100), (100, 100), anchors) == pytest.approx((10, 10))
     assert anchored_identity(Side.SKETCH, (10, 10), (100, 100), (100, 100), anchors) == pytest.approx((5, 5))
+
+
+def test_identity_without_a_model_agrees_with_identity_flows_for_unequal_sizes() -> None:
+    """A suggestion without a model and one through (identity) flows put a point in the same place,
+    whatever the two image sizes: one pixel convention for the whole tool."""
+    photo, sketch = (300, 200), (256, 256)
+    flows = FlowPair.identity(photo, sketch, grid=64)
+    points = [(0.0, 0.0), (149.5, 99.5), (37.25, 180.0), (299.0, 199.0)]
+    expected, _conf = flows.transfer(points, "photo_to_sketch")
+    for (x, y), (ex, ey) in zip(points, expected, strict=True):
+        assert anchored_identity(Side.PHOTO, (x, y), photo, sketch) == pytest.approx((ex, ey), abs=1e-6)
+    back, _ = flows.transfer([(128.0, 40.0)], "sketch_to_photo")
+    assert anchored_identity(Side.SKETCH, (128.0, 40.0), sketch, photo) == pytest.approx(tuple(back[0]))
+    # the image centre maps to the image centre, corners to corners
+    assert anchored_identity(Side.PHOTO, (149.5, 99.5), photo, sketch) == pytest.approx((127.5, 127.5))
+    # one anchor: its offset is measured after the same rescaling
+    moved = anchored_identity(Side.PHOTO, (149.5, 99.5), photo, sketch, [((149.5, 99.5), (130.0, 120.0))])
+    assert moved == pytest.approx((130.0, 120.0))
 
 
 def test_flowpair_transfer_and_warp_overlay() -> None:
@@ -202,3 +222,21 @@ def test_model_vs_human_pck_per_category(store, ctl) -> None:
     overall = rows[("shift", "")]
     assert overall.n == 3 and overall.pck == pytest.approx((1 / 3, 2 / 3))
     assert overall.mean_px == pytest.approx(20.0)
+
+
+def test_pck_tolerance_is_alpha_times_the_longer_side_of_the_target_image() -> None:
+    def kp(moved: float, side: Side) -> Keypoint:
+        s = Suggestion(side=side, x=0.0, y=0.0, model_id="m")
+        point = (moved, 0.0)
+        return Keypoint(index=0, photo=point if side is Side.PHOTO else (1.0, 1.0),
+                        sketch=point if side is Side.SKETCH else (1.0, 1.0), status=KeypointStatus.CONFIRMED,
+                        suggestion=s)
+
+    records = [
+        PckRecord("a", kp(40.0, Side.SKETCH), photo_side=256, sketch_side=1000),  # ≤ 0.05·1000
+        PckRecord("a", kp(40.0, Side.PHOTO), photo_side=256, sketch_side=1000),  # > 0.10·256 (25.6)
+        ("a", kp(20.0, Side.PHOTO)),  # a plain (category, keypoint): PSC6K's 256
+    ]
+    (row_a, overall) = sorted(model_vs_human(records), key=lambda r: r.category, reverse=True)
+    assert row_a.pck == pytest.approx((1 / 3, 2 / 3))
+    assert overall.n == 3

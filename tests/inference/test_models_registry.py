@@ -77,3 +77,19 @@ def test_discovery_does_not_import_torch() -> None:
             "import sketchstudio.inference.annotation; "
             "assert 'torch' not in sys.modules and 'PySide6' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_finished_run_lists_its_final_model_only(tmp_path: Path) -> None:
+    roots = _roots(tmp_path)
+    done, stopped = roots["trained"] / "done", roots["trained"] / "stopped"
+    for run in (done, stopped):
+        _write(run / "step_0000010.safetensors", {"kind": "warp"})
+        _write(run / "step_0000010.state.safetensors", {"kind": "warp"})  # optimizer state: never listed
+    _write(done / "model.safetensors", {"kind": "warp"})
+    ids = {m.id for m in reg.discover_models("warp", roots=roots, include_identity=False)}
+    assert ids == {"trained:done/model.safetensors", "trained:stopped/step_0000010.safetensors"}
+
+
+def test_available_devices_always_offer_auto_and_cpu() -> None:
+    devices = reg.available_devices()
+    assert devices[:2] == ("auto", "cpu") and set(devices) <= set(reg.DEVICE_CHOICES)

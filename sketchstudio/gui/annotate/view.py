@@ -21,7 +21,7 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QColor, QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -45,6 +45,7 @@ from sketchstudio.gui.annotate.suggester import WarpSuggester
 from sketchstudio.gui.annotate.warp_jobs import FlowRequest, FlowResult, ImageInput, ModelReady, image_key
 from sketchstudio.gui.context import WorkspaceContext
 from sketchstudio.gui.draw.layer import StrokeLayer
+from sketchstudio.gui.mode_bar import ElidedLabel
 from sketchstudio.gui.qimages import read_qimage
 from sketchstudio.gui.views import WorkspaceView
 from sketchstudio.gui.workers import Debouncer
@@ -126,7 +127,7 @@ class AnnotateView(WorkspaceView):
         self.suggester.flowsReady.connect(self._on_flows)
         self.suggester.modelReady.connect(self._on_model_ready)
         self.suggester.failed.connect(self._on_model_failed)
-        self.suggester.busyChanged.connect(lambda busy: self._update_header())
+        self.suggester.busyChanged.connect(self._on_busy)
         self._photo_input: ImageInput | None = None
         self._sketch_input: ImageInput | None = None
         self._refine = Debouncer(self._request_current, REFINE_DEBOUNCE_MS, self)
@@ -138,11 +139,12 @@ class AnnotateView(WorkspaceView):
         self._hover_side = Side.SKETCH
         self._sketch_stale = False
         self._shown_sketch: str | None = None
+        self._model_choice: tuple[str, str] | None = None
 
         self._build_ui()
         self._actions = self._build_actions()
         self._disconnects.append(self.controller.changed.connect(self._on_controller_changed))
-        self._disconnects.append(self.controller.pair_completed.connect(self._advance_timer.start))
+        self._disconnects.append(self.controller.pair_completed.connect(self._on_pair_completed))
         self._disconnects.append(context.store.events.connect(self._on_store_event))
         self._load_model_from_settings()
         self.set_pair(context.pair_id)
@@ -157,16 +159,17 @@ class AnnotateView(WorkspaceView):
         header.setObjectName("AnnotateHeader")
         header.setStyleSheet(f"QFrame#AnnotateHeader {{ background: {theme.PANEL};"
                              f" border-bottom: 1px solid {theme.BORDER}; }}")
-        self.pair_label = QLabel(header)
+        self.pair_label = ElidedLabel(header)  # long names shrink instead of widening the window
         self.pair_label.setObjectName("PairTitle")
         self.strip = KeypointStrip(c, header)
         self.strip.selectRequested.connect(c.select)
         self.progress_label = QLabel(header)
         self.progress_label.setObjectName("PairTitle")
-        self.hint_label = QLabel(header)
+        self.hint_label = ElidedLabel(header)
         self.hint_label.setObjectName("Muted")
-        self.model_label = QLabel(header)
+        self.model_label = ElidedLabel(header)
         self.model_label.setObjectName("Muted")
+        self.model_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.accept_button = QPushButton("Accept  ⏎", header)
         self.accept_button.setObjectName("Primary")
         self.accept_button.setToolTip("Accept the suggested counterpart (Enter)")
@@ -200,30 +203,38 @@ class AnnotateView(WorkspaceView):
         footer.setObjectName("AnnotateFooter")
         footer.setStyleSheet(f"QFrame#AnnotateFooter {{ background: {theme.PANEL};"
                              f" border-top: 1px solid {theme.BORDER}; }}")
-        self.sync_check = QCheckBox("Sync zoom && pan", footer)
+        self.sync_check = QCheckBox("Sync views", footer)
+        self.sync_check.setToolTip("Zoom and pan both images together")
         self.sync_check.setChecked(True)
-        self.overlay_label = QLabel("Warp overlay", footer)
+        self.overlay_label = QLabel("Overlay", footer)
+        self.overlay_label.setToolTip("Warp overlay: the other image, warped through the model's flows (O)")
         self.overlay_slider = QSlider(Qt.Orientation.Horizontal, footer)
         self.overlay_slider.setRange(0, 100)
-        self.overlay_slider.setFixedWidth(160)
+        self.overlay_slider.setMinimumWidth(60)
+        self.overlay_slider.setMaximumWidth(160)
         self.overlay_slider.setToolTip("Blend the other image, warped through the model's flows (O)")
         self.overlay_slider.valueChanged.connect(self._set_overlay_opacity)
-        self.hide_photo_button = QPushButton("Not visible on photo", footer)
+        self.hide_photo_button = QPushButton("Not on photo", footer)
+        self.hide_photo_button.setToolTip("The selected keypoint is not visible on the photo "
+                                          "(V with the mouse over the photo)")
         self.hide_photo_button.clicked.connect(lambda: self.controller.toggle_visible(Side.PHOTO))
-        self.hide_sketch_button = QPushButton("Not visible on sketch", footer)
+        self.hide_sketch_button = QPushButton("Not on sketch", footer)
+        self.hide_sketch_button.setToolTip("The selected keypoint is not visible on the sketch "
+                                           "(V with the mouse over the sketch)")
         self.hide_sketch_button.clicked.connect(lambda: self.controller.toggle_visible(Side.SKETCH))
         self.delete_button = QPushButton("Delete", footer)
         self.delete_button.clicked.connect(self.controller.delete_selected)
         self.panel_button = QPushButton("Model vs. human", footer)
+        self.panel_button.setToolTip("How far you moved each model's suggestions, as PCK per category")
         self.panel_button.setCheckable(True)
         self.panel_button.toggled.connect(self._toggle_panel)
         bottom = QHBoxLayout(footer)
         bottom.setContentsMargins(14, 6, 14, 6)
         bottom.setSpacing(10)
         bottom.addWidget(self.sync_check)
-        bottom.addSpacing(12)
+        bottom.addSpacing(4)
         bottom.addWidget(self.overlay_label)
-        bottom.addWidget(self.overlay_slider)
+        bottom.addWidget(self.overlay_slider, 1)
         bottom.addStretch(1)
         bottom.addWidget(self.hide_photo_button)
         bottom.addWidget(self.hide_sketch_button)
@@ -250,34 +261,27 @@ class AnnotateView(WorkspaceView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def _build_actions(self) -> list[QAction]:
+        """The view's keys, declared in `shortcuts.ACTION_SPECS` (configurable, in the cheat
+        sheet) and working while this view has focus (so "F" or "1" can mean something else in
+        the Draw view)."""
         c = self.controller
-        specs = [
-            ("annotate.accept", "Accept Suggestion", ("Return", "Enter"), c.accept),
-            ("annotate.delete", "Delete Keypoint", ("Delete", "Backspace"), c.delete_selected),
-            ("annotate.toggle_visible", "Toggle Not Visible (side under the mouse)", ("V",),
-             lambda: c.toggle_visible(self._hover_side)),
-            ("annotate.next_keypoint", "Next Keypoint", ("Tab",), lambda: self._step_keypoint(1)),
-            ("annotate.prev_keypoint", "Previous Keypoint", ("Shift+Tab",), lambda: self._step_keypoint(-1)),
-            ("annotate.overlay", "Toggle Warp Overlay", ("O",), self._toggle_overlay),
-            ("annotate.fit", "Fit Images", ("F",), self._fit),
-        ]
+        slots = {
+            "annotate.accept": c.accept,
+            "annotate.delete": c.delete_selected,
+            "annotate.toggle_visible": lambda: c.toggle_visible(self._hover_side),
+            "annotate.next_keypoint": lambda: self._step_keypoint(1),
+            "annotate.prev_keypoint": lambda: self._step_keypoint(-1),
+            "annotate.overlay": self._toggle_overlay,
+            "annotate.fit": self._fit,
+        }
+        for i in range(min(9, c.n_keypoints)):
+            slots[f"annotate.select_{i + 1}"] = lambda k=i: self.controller.select(k)
         actions = []
-        for action_id, text, keys, slot in specs:
-            action = QAction(text, self)
-            action.setObjectName(action_id)
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _=False, s=slot: s())
+        for action_id, slot in slots.items():
+            action = self.context.actions.local_action(action_id, self, slot)
             self.addAction(action)
             actions.append(action)
-        for i in range(min(9, self.controller.n_keypoints)):
-            action = QAction(f"Select Keypoint {i + 1}", self)
-            action.setObjectName(f"annotate.select_{i + 1}")
-            action.setShortcut(QKeySequence(str(i + 1)))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _=False, k=i: self.controller.select(k))
-            self.addAction(action)
-        return actions
+        return actions[:7]  # the menu lists the commands, not the nine selection keys
 
     # --- the view interface ------------------------------------------------------------------
 
@@ -310,6 +314,9 @@ class AnnotateView(WorkspaceView):
             return "No pair"
         return f"Keypoints {c.completed()}/{c.n_keypoints} · {self._model_text()}"
 
+    def is_busy(self) -> bool:
+        return self.suggester.worker.busy or self._refine.pending
+
     def shutdown(self) -> None:
         self._refine.cancel()
         self._advance_timer.stop()
@@ -322,17 +329,28 @@ class AnnotateView(WorkspaceView):
 
     def _load_model_from_settings(self) -> None:
         settings = self.context.settings
-        model = resolve_model(getattr(settings, "warp_model", None) or None, "warp") or IDENTITY
-        self.set_model(model, getattr(settings, "device", "auto") or "auto")
+        model = resolve_model(settings.warp_model or None, "warp") or IDENTITY
+        device = settings.device or "auto"
+        if (model.id, device) != self._model_choice:
+            self.set_model(model, device)
+
+    def settings_changed(self) -> None:
+        self._load_model_from_settings()
 
     def set_model(self, model: ModelInfo, device: str = "auto") -> None:
-        """Switch the suggesting model (the settings' model picker calls this)."""
+        """Switch the suggesting model (the preferences and the Retrain dialog call this)."""
+        self._model_choice = (model.id, device)
         self.banner.hide()
         self.suggester.set_model(model, device)
         if self.controller.pair is not None:
             self.controller.set_transfer(self.controller.pair.id, None)
         self._request_current()
         self._update_header()
+
+    def _on_busy(self, _busy: bool) -> None:
+        self._update_header()
+        self.status_changed.emit()  # the status bar repeats the model line
+        self._busy_changed()
 
     def _on_model_ready(self, ready: ModelReady) -> None:
         self._update_header()
@@ -510,14 +528,18 @@ class AnnotateView(WorkspaceView):
             done = c.completed()
             colour = theme.STATUS_COLOURS["done"] if done >= c.n_keypoints else theme.TEXT
             self.progress_label.setText(f"<span style='color:{colour}'>{done}/{c.n_keypoints}</span>")
-            self.hint_label.setText(self._hint())
+            hint = self._hint()
+            self.hint_label.setText(hint)
+            self.hint_label.setToolTip(hint)
         self.model_label.setText(self._model_text())
         self.accept_button.setEnabled(c.suggestion is not None)
 
     def _hint(self) -> str:
         c = self.controller
         if c.is_complete:
-            return "All keypoints placed — moving on to the next unfinished pair."
+            if self._advance_timer.isActive():
+                return "All keypoints placed — moving on to the next unfinished pair."
+            return f"All {c.n_keypoints} keypoints placed."
         k = c.selected
         if k is None:
             return ""
@@ -561,6 +583,14 @@ class AnnotateView(WorkspaceView):
         self.panel.setVisible(shown)
         if shown:
             self.panel.refresh()
+
+    def _on_pair_completed(self, *_args: object) -> None:
+        """The user just placed the last keypoint: move on shortly, if there is somewhere to go."""
+        c = self.controller
+        nxt = c.next_unfinished_pair() if c.pair is not None else None
+        if nxt is not None and nxt != c.pair.id:
+            self._advance_timer.start()
+        self._update_header()
 
     def _advance_pair(self) -> None:
         c = self.controller

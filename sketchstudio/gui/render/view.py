@@ -5,6 +5,10 @@ user draws, re-renders are scheduled with an adaptive debounce: an unchanged ske
 skipped, at most one job is in flight (a newer input waits and is sent when it returns), and
 the pause asked for grows with the last render's duration, so a slow model renders after the
 user pauses instead of falling behind.
+
+Each request names its checkpoint and device, so switching models in the preferences needs no
+worker restart: the worker loads the new model on its next job. With no sketch-to-image model
+installed at all the view says so (and how to get one) instead of failing on every stroke.
 """
 
 from __future__ import annotations
@@ -38,9 +42,13 @@ from sketchstudio.gui.draw.layer import StrokeLayer
 from sketchstudio.gui.qimages import read_qimage
 from sketchstudio.gui.views import WorkspaceView
 from sketchstudio.gui.workers import CURRENT, Debouncer, ModelWorker
-from sketchstudio.inference.models_registry import resolve_model
+from sketchstudio.inference.models_registry import ModelInfo, resolve_model
 
 MIN_DELAY_MS, MAX_DELAY_MS = 60, 1500
+BOX_MARGIN, CAPTION_H = 12, 24
+NO_MODEL_TEXT = ("No sketch-to-image model is installed.\n\nTrain one with “sketchstudio-train s2i”, or "
+                 "convert the official checkpoint with “sketchstudio-train convert”, then choose it in "
+                 "Edit → Preferences. Drawing and annotating work without it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,8 @@ class RenderRequest:
     sketch_key: str
     style_path: str
     size: int = 256
+    checkpoint: Path | None = None  # None: the shipped default
+    device: str = "auto"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -60,12 +70,12 @@ class RenderResult:
 
 
 class RenderJobs:
-    """Worker-thread side: one `RenderService`, loaded on first use (style vectors cached there)."""
+    """Worker-thread side: one `RenderService` for the (checkpoint, device) the newest request
+    names, loaded on first use and replaced when they change (style vectors are cached there)."""
 
-    def __init__(self, checkpoint: Path | None, device: str = "auto") -> None:
-        self.checkpoint = checkpoint
-        self.device = device
+    def __init__(self) -> None:
         self._service = None
+        self._loaded: tuple[Path | None, str] | None = None
 
     def __call__(self, request: RenderRequest, token) -> RenderResult:
         from PIL import Image
@@ -73,10 +83,12 @@ class RenderJobs:
         from sketchstudio.inference.render_service import RenderService
 
         start = time.perf_counter()
-        if self._service is None:
-            service = RenderService(self.checkpoint, self.device)
+        wanted = (request.checkpoint, request.device)
+        if self._service is None or self._loaded != wanted:
+            self._service = None
+            service = RenderService(request.checkpoint, request.device)
             service.load()
-            self._service = service
+            self._service, self._loaded = service, wanted
         token.raise_if_cancelled()
         style = Image.open(request.style_path).convert("RGB")
         out = self._service.render(Image.fromarray(request.sketch), style, request.size,
@@ -93,7 +105,7 @@ class ImageBox(QWidget):
         self.caption = caption
         self.image: QImage | None = None
         self.placeholder = ""
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(160, 160)
 
     def set_image(self, image: QImage | None, placeholder: str = "") -> None:
         self.image, self.placeholder = image, placeholder
@@ -103,18 +115,27 @@ class ImageBox(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#26272b"))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        cell = self.cell()
         if self.image is None:
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
+            painter.drawText(cell.adjusted(12, 12, -12, -12),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
         else:
+            painter.fillRect(cell, QColor("#1e1f23"))
             w, h = self.image.width(), self.image.height()
-            s = min((self.width() - 32) / w, (self.height() - 48) / h)
-            target = QRectF((self.width() - w * s) / 2, (self.height() - h * s) / 2 + 8, w * s, h * s)
+            s = min(cell.width() / w, cell.height() / h)
+            target = QRectF(cell.center().x() - w * s / 2, cell.center().y() - h * s / 2, w * s, h * s)
             painter.drawImage(target, self.image)
         painter.setPen(QColor(theme.MUTED))
-        painter.drawText(QRectF(12, 8, self.width() - 24, 20), Qt.AlignmentFlag.AlignLeft, self.caption)
+        painter.drawText(QRectF(cell.left(), cell.top() - 24, cell.width(), 20),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, self.caption)
         painter.end()
+
+    def cell(self) -> QRectF:
+        """The square the image is fitted in: the largest that fits under the caption, centred,
+        so the three boxes of the view (equal widths) show equal squares whatever the images."""
+        side = max(1.0, min(self.width() - 2 * BOX_MARGIN, self.height() - 2 * BOX_MARGIN - CAPTION_H))
+        return QRectF((self.width() - side) / 2, (self.height() - side + CAPTION_H) / 2, side, side)
 
 
 class RenderView(WorkspaceView):
@@ -125,13 +146,13 @@ class RenderView(WorkspaceView):
     def __init__(self, context: WorkspaceContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.store = context.store
-        model = resolve_model(getattr(context.settings, "s2i_model", None), "s2i")
-        self.model_name = model.name if model is not None else "shipped default"
-        self.worker = ModelWorker(RenderJobs(model.path if model else None,
-                                             getattr(context.settings, "device", "auto") or "auto"),
-                                  name="render", lanes=(CURRENT,))
+        self.model: ModelInfo | None = None
+        self.model_name = ""
+        self.device = "auto"
+        self.worker = ModelWorker(RenderJobs(), name="render", lanes=(CURRENT,))
         self.worker.resultReady.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
+        self.worker.busyChanged.connect(lambda _busy: self._busy_changed())
         self._debounce = Debouncer(self._submit, MIN_DELAY_MS, self)
         self._sketch: np.ndarray | None = None
         self._sketch_key = ""
@@ -166,9 +187,9 @@ class RenderView(WorkspaceView):
         self.output_box = ImageBox("Render (live)", self)
         images = QHBoxLayout()
         images.setContentsMargins(8, 8, 8, 8)
-        images.addWidget(self.sketch_box, 3)
-        images.addWidget(self.style_box, 2)
-        images.addWidget(self.output_box, 3)
+        images.setSpacing(8)
+        for box in (self.sketch_box, self.style_box, self.output_box):
+            images.addWidget(box, 1)  # equal widths: equal squares (see ImageBox.cell)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -176,6 +197,8 @@ class RenderView(WorkspaceView):
         layout.addWidget(bar)
         layout.addLayout(images, 1)
         self._disconnects.append(self.store.events.connect(self._on_store_event))
+        settings = context.settings
+        self.set_model(resolve_model(settings.s2i_model or None, "s2i"), settings.device or "auto")
         self.set_pair(context.pair_id)
 
     # --- the view interface ------------------------------------------------------------------
@@ -185,6 +208,8 @@ class RenderView(WorkspaceView):
         self._fill_styles()
         self._refresh_sketch()
         self._style_chosen()
+        if self.model is None:
+            self._show_no_model()
 
     def activate(self) -> None:
         super().activate()
@@ -192,6 +217,40 @@ class RenderView(WorkspaceView):
 
     def status_text(self) -> str:
         return f"Render · model: {self.model_name}"
+
+    def settings_changed(self) -> None:
+        settings = self.context.settings
+        model = resolve_model(settings.s2i_model or None, "s2i")
+        device = settings.device or "auto"
+        if (model.id if model else None, device) != (self.model.id if self.model else None, self.device):
+            self.set_model(model, device)
+
+    def is_busy(self) -> bool:
+        return self._debounce.pending or self._sent is not None or self.worker.busy
+
+    def set_model(self, model: ModelInfo | None, device: str = "auto") -> None:
+        """Render with `model` (None: no sketch-to-image model is installed) on `device`."""
+        self.model, self.device = model, device or "auto"
+        self.model_name = model.name if model is not None else "none installed"
+        self._rendered = self._sent = None  # the same input renders again with the new model
+        self.banner.hide()
+        if model is None:
+            self._debounce.cancel()
+            self.worker.cancel()
+            self.result = None
+            self.status.setText("No model")
+            self._show_no_model()
+        else:
+            self.status.setText("")
+            if self.result is None and self._sketch is not None:
+                self.output_box.set_image(None, "")
+            self._schedule()
+        self.save_button.setEnabled(self.result is not None)
+        self.status_changed.emit()
+        self._busy_changed()
+
+    def _show_no_model(self) -> None:
+        self.output_box.set_image(None, NO_MODEL_TEXT)
 
     def shutdown(self) -> None:
         self._debounce.cancel()
@@ -266,14 +325,16 @@ class RenderView(WorkspaceView):
     # --- adaptive debounce ---------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        if self._sketch is None or not self.style_path() or not self.is_active:
+        if self._sketch is None or not self.style_path() or not self.is_active or self.model is None:
             return
         if (self._sketch_key, self.style_path()) in (self._rendered, self._sent):
             return  # unchanged input: nothing to do
         self._debounce.poke()
+        self._busy_changed()
 
     def _submit(self) -> None:
-        if self._sketch is None or not self.style_path():
+        if self._sketch is None or not self.style_path() or self.model is None:
+            self._busy_changed()
             return
         if self.worker.busy:
             self._dirty = True  # one job in flight; the newest input is sent when it returns
@@ -283,7 +344,8 @@ class RenderView(WorkspaceView):
         self.status.setText("Rendering…")
         if self.result is None:
             self.output_box.set_image(None, "Rendering the first preview…")
-        self.worker.submit(RenderRequest(self._sketch, self._sketch_key, self.style_path()))
+        self.worker.submit(RenderRequest(self._sketch, self._sketch_key, self.style_path(),
+                                         checkpoint=self.model.path, device=self.device))
 
     def _on_result(self, request_id: int, lane: str, result: RenderResult) -> None:
         self._rendered = (result.sketch_key, result.style_path)
@@ -293,13 +355,18 @@ class RenderView(WorkspaceView):
         # wait for a pause about as long as a render takes (bounded), so a slow model never queues
         self._debounce.set_delay(min(MAX_DELAY_MS, max(MIN_DELAY_MS, int(1.5 * result.seconds * 1000))))
         self.status.setText(f"Rendered in {result.seconds * 1000:.0f} ms · model: {self.model_name}")
+        self.save_button.setEnabled(True)
         if self._dirty:
             self._schedule()
+        self._busy_changed()
 
     def _on_failed(self, request_id: int, lane: str, message: str) -> None:
         self._sent = None
         self.status.setText("Render failed")
         self.banner.show_message(f"⚠  The sketch-to-image model could not render: {message}")
+        if self.result is None:
+            self.output_box.set_image(None, "No preview: the model failed (see the message above).")
+        self._busy_changed()
 
     # --- saving --------------------------------------------------------------------------------
 
