@@ -151,31 +151,34 @@ def prepare_run_dir(options: RunOptions, config: Any, ctx: DistContext, resuming
 
 @contextlib.contextmanager
 def _interruptible() -> Iterator[list[bool]]:
-    """Turn Ctrl-C into a flag checked between steps (a second Ctrl-C still aborts at once)."""
+    """Turn Ctrl-C and SIGTERM (what job schedulers and the app's Cancel send) into a flag checked
+    between steps, so the run stops with a resumable checkpoint; a second signal aborts at once."""
     import signal
 
     flag = [False]
-    try:
-        previous = signal.getsignal(signal.SIGINT)
-    except ValueError:  # not the main thread
-        yield flag
-        return
+    signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    previous: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
         if flag[0]:
-            signal.signal(signal.SIGINT, previous)
+            for sig, old in previous.items():
+                signal.signal(sig, old)
             raise KeyboardInterrupt
         flag[0] = True
 
     try:
-        signal.signal(signal.SIGINT, handler)
-    except ValueError:
-        yield flag
-        return
+        for sig in signals:
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, handler)
+    except ValueError:  # not the main thread: no signal handling, the caller stops us
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        previous.clear()
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def run(task: Task, options: RunOptions, config: Any, ctx: DistContext, *, resume: bool = False,

@@ -203,3 +203,33 @@ def test_estimator_stage_freezes_the_encoder_unless_told_not_to(tmp_path: Path) 
         stn_changed = [k for k in before if k.startswith("stn.") and not torch.equal(before[k], after[k])]
         assert stn_changed
         assert (not changed) if name == "frozen" else changed, name
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGTERM"), reason="POSIX signals")
+def test_sigterm_saves_a_resumable_checkpoint(synth_root: Path, tmp_path: Path) -> None:
+    """A scheduler's (or the app's) SIGTERM stops between steps with a checkpoint, exit 130."""
+    import signal
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sketchstudio.training", "warp", "--data", str(synth_root), "--stage",
+         "estimator", "--steps", "100000", "--log-every", "1", "-o", str(run), "--progress-json",
+         "--no-perceptual", *TINY],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("{") and json.loads(line)["event"] == "progress":
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=120) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    error = [e for e in _events(rest) if e["event"] == "error"][-1]
+    checkpoint = Path(error["checkpoint"])
+    assert checkpoint.is_file() and read_safetensors_metadata(checkpoint)["step"] == error["step"] >= 1
