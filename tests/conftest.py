@@ -15,3 +15,13 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Keep settings, recent files and copied demo projects out of the real home directory."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SKETCHSTUDIO_HOME", str(home))
+
+
+@pytest.fixture
+def no_shipped_models(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Pretend this build ships no default models (an empty model zoo)."""
+    from sketchstudio.core import resources
+
+    empty = tmp_path_factory.mktemp("empty_zoo")
+    monkeypatch.setattr(resources, "models_dir", lambda: empty)
+    return empty

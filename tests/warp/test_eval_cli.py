@@ -92,7 +92,8 @@ def test_bad_rows_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 2 and message in err and "line 2" in err and len(err.splitlines()) == 1
 
 
-def test_missing_columns_and_default_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_columns_and_default_model(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          no_shipped_models: Path) -> None:
     csv_path = tmp_path / "cols.csv"
     csv_path.write_text("photo,sketch\np.jpg,s.png\n")
     assert train_main(["eval", "--model", "identity", "--data", str(tmp_path), "--csv", str(csv_path)]) == 2

@@ -124,7 +124,7 @@ def test_load_rebuilds_the_model_from_metadata(tiny_checkpoint: Path, tiny: PSCW
                                WarpPredictor(tiny, device="cpu").predict(photo, sketch).photo_to_sketch)
 
 
-def test_load_errors(tmp_path: Path, tiny: PSCWarpModel) -> None:
+def test_load_errors(tmp_path: Path, tiny: PSCWarpModel, no_shipped_models: Path) -> None:
     with pytest.raises(UserError, match="no default warp model shipped"):
         WarpPredictor.load(None)
     s2i = tmp_path / "s2i.safetensors"

@@ -49,8 +49,8 @@ def test_cancel_between_steps_returns_none(tiny_checkpoint: Path) -> None:
     assert service.compute_flows(PHOTO, SKETCH) is not None
 
 
-def test_falls_back_to_identity_without_a_model() -> None:
-    service = WarpService(None)  # no default model is shipped in the test environment
+def test_falls_back_to_identity_without_a_model(no_shipped_models: Path) -> None:
+    service = WarpService(None)
     flows = service.compute_flows(PHOTO, SKETCH)
     assert service.model_id == "identity" and "no default warp model shipped" in service.warning
     refined = service.with_anchors(flows, [((10.0, 10.0), (14.0, 12.0))])
