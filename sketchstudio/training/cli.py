@@ -21,6 +21,7 @@ COMMAND_MODULES: dict[str, str] = {
     "render": "sketchstudio.training.commands.render",
     "synth-sketches": "sketchstudio.training.commands.synth_sketches",
     "synth": "sketchstudio.training.commands.synth_pairs",
+    "synth-photos": "sketchstudio.training.commands.synth_photos",
     "warp": "sketchstudio.training.commands.train_warp",
     "s2i": "sketchstudio.training.commands.train_s2i",
 }
