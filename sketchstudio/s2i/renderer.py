@@ -19,15 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from PIL import Image
 
 from sketchstudio.core.errors import UserError
 from sketchstudio.s2i.autoencoder import StyleVectors
+from sketchstudio.s2i.finishing import FINISHING_PASSES, finish
 from sketchstudio.s2i.model import S2IGenerator, fold_spectral_norm
 from sketchstudio.s2i.preprocess import (
     ImageLike,
     as_image,
+    sketch_array,
     sketch_to_tensor,
     style_to_tensor,
     tensor_to_image,
@@ -42,22 +45,29 @@ class RenderCancelled(Exception):
     """Raised between steps when the caller's `cancelled()` returns True."""
 
 
+PALETTE_SIZE = 64
+"""Side of the thumbnail of the style image kept for the `colour_from_style` finishing pass."""
+
+
 @dataclass(frozen=True)
 class Style:
-    """Style vectors ready for rendering (one reference or a mix); index 0 = fine, 2 = coarse."""
+    """Style vectors ready for rendering (one reference or a mix); index 0 = fine, 2 = coarse.
+
+    `palette` is a small RGB thumbnail of the reference in [0, 1], used by finishing passes."""
 
     vectors: StyleVectors
+    palette: np.ndarray | None = None
 
     def to(self, device: torch.device) -> Style:
-        return Style(tuple(v.to(device) for v in self.vectors))  # type: ignore[arg-type]
+        return Style(tuple(v.to(device) for v in self.vectors), self.palette)  # type: ignore[arg-type]
 
 
 def mix_styles(coarse: Style, medium: Style | None = None, fine: Style | None = None) -> Style:
-    """Combine references per scale: `coarse` gives the deepest vector, `medium` and `fine` (default:
-    the coarse one) the others."""
+    """Combine references per scale: `coarse` gives the deepest vector (and the colours), `medium`
+    and `fine` (default: the coarse one) the others."""
     medium = medium or coarse
     fine = fine or medium
-    return Style((fine.vectors[0], medium.vectors[1], coarse.vectors[2]))
+    return Style((fine.vectors[0], medium.vectors[1], coarse.vectors[2]), coarse.palette)
 
 
 class S2IRenderer:
@@ -73,6 +83,11 @@ class S2IRenderer:
         self._cache_size = cache_size
         self.cache_hits = 0
         self.cache_misses = 0
+        render_meta = self.metadata.get("render") or {}
+        self.finishing: tuple[str, ...] = tuple(render_meta.get("finishing") or ())
+        unknown = set(self.finishing) - set(FINISHING_PASSES)
+        if unknown:
+            raise UserError(f"checkpoint asks for unknown finishing passes {sorted(unknown)}")
 
     @classmethod
     def load(cls, checkpoint: str | Path | None = None, device: str = "auto") -> S2IRenderer:
@@ -105,7 +120,7 @@ class S2IRenderer:
         self.cache_misses += 1
         with torch.inference_mode():
             tensor = style_to_tensor(image, self.input_size).to(self.device)
-            style = Style(self.model.encode_style(tensor))
+            style = Style(self.model.encode_style(tensor), _palette(image))
         self._cache[key] = style
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -144,7 +159,26 @@ class S2IRenderer:
             if check():
                 raise RenderCancelled
             images = self.model.decode(content, vectors)  # type: ignore[arg-type]
-        return [tensor_to_image(img, size if size is not None else None) for img in images]
+        rendered = [tensor_to_image(img, size if size is not None else None) for img in images]
+        if not self.finishing:
+            return rendered
+        return [self._finish(image, sketch, style)
+                for image, sketch, style in zip(rendered, sketches, encoded)]
+
+    def _finish(self, image: Image.Image, sketch: ImageLike, style: Style) -> Image.Image:
+        if style.palette is None:  # a Style built by hand: no reference pixels to take colours from
+            return image
+        rgb = np.asarray(image, dtype=np.float32) / 255.0
+        lines = sketch_array(sketch, max(image.size))
+        if image.size[0] != image.size[1]:
+            lines = np.asarray(Image.fromarray(lines).resize(image.size, Image.Resampling.BILINEAR))
+        out = finish(rgb, style=style.palette, sketch=lines, passes=self.finishing)
+        return Image.fromarray((np.clip(out, 0, 1) * 255).round().astype(np.uint8))
+
+
+def _palette(image: Image.Image) -> np.ndarray:
+    thumb = image.convert("RGB").resize((PALETTE_SIZE, PALETTE_SIZE), Image.Resampling.BOX)
+    return np.asarray(thumb, dtype=np.float32) / 255.0
 
 
 def _pixel_digest(image: Image.Image) -> str:
