@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Recipe of the shipped default sketch-to-image model (models/s2i_default.safetensors): the
+# A longer sketch-to-image recipe for a GPU (not the shipped default: that is default_s2i.sh): the
 # autoencoder stage of the `small` preset (nfc 32, 256 px) on the bundled CC0 photos plus
 # procedural photos, sketches synthesised on the fly (XDoG styles, bold/erased variants).
-#   usage: training/s2i_default.sh [WORK_DIR]
+#   usage: training/long_s2i.sh [WORK_DIR]
 set -euo pipefail
-WORK=${1:-runs/s2i_default}
+WORK=${1:-runs/long_s2i}
 mkdir -p "$WORK/images"
 cp resources/photos/*.jpg "$WORK/images/"
 python - "$WORK/images" <<'PY'

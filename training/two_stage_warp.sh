@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Recipe of the shipped default warp model (models/warp_default.safetensors).
+# The paper's two-stage recipe at GPU scale (not the shipped default: that is default_warp.sh).
 # Procedural pairs with exact keypoints; the `small` preset (ResNet-18 layout, width 32, 128 px input,
 # 16x16 flows); encoder stage, then estimator stage with the keypoint loss. Several hours on a
 # laptop CPU, minutes on a GPU (add `--device cuda`; use torchrun for several GPUs).
-#   usage: training/warp_default.sh [WORK_DIR]
+#   usage: training/two_stage_warp.sh [WORK_DIR]
 set -euo pipefail
-WORK=${1:-runs/warp_default}
+WORK=${1:-runs/two_stage_warp}
 TRAIN="python -m sketchstudio.training warp --preset small"
 python -m sketchstudio.training synth -o "$WORK/data" --pairs 4000 --seed 0 --test-fraction 0.05
 
@@ -18,4 +18,4 @@ $TRAIN --stage estimator --init "$WORK/encoder/model.safetensors" --data "$WORK/
 
 python -m sketchstudio.training eval --checkpoint "$WORK/estimator/model.safetensors" --data "$WORK/data" \
     --csv "$WORK/data/test_pairs_ps.csv"
-echo "copy $WORK/estimator/model.safetensors to models/warp_default.safetensors"
+echo "trained: $WORK/estimator/model.safetensors"
