@@ -77,7 +77,7 @@ class Stroke:
     def __post_init__(self) -> None:
         if self.width <= 0 or not math.isfinite(self.width):
             raise ValueError(f"stroke width must be a positive number, got {self.width!r}")
-        if not _is_hex_colour(self.color):
+        if not is_hex_colour(self.color):
             raise ValueError(f"stroke colour must be '#RRGGBB', got {self.color!r}")
 
     def with_id(self, stroke_id: int | None) -> Stroke:
@@ -189,8 +189,9 @@ class Pair:
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
-def _is_hex_colour(value: str) -> bool:
-    if len(value) != 7 or value[0] != "#":
+def is_hex_colour(value: object) -> bool:
+    """'#RRGGBB', the one colour notation of the document."""
+    if not isinstance(value, str) or len(value) != 7 or value[0] != "#":
         return False
     try:
         int(value[1:], 16)

@@ -16,6 +16,7 @@ from typing import Any
 from sketchstudio.core import resources
 from sketchstudio.core.atomic import atomic_write_text
 from sketchstudio.core.errors import UserError
+from sketchstudio.core.model import is_hex_colour
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Settings:
         defaults = BrushSettings()
         self.brush = BrushSettings(
             size=_positive(brush.get("size"), defaults.size),
-            color=brush.get("color") if _is_colour(brush.get("color")) else defaults.color,
+            color=brush.get("color") if is_hex_colour(brush.get("color")) else defaults.color,
             smoothing=_clamp(brush.get("smoothing"), 0.0, 0.95, defaults.smoothing),
             eraser_size=_positive(brush.get("eraser_size"), defaults.eraser_size),
         )
@@ -128,13 +129,3 @@ def _clamp(value: Any, low: float, high: float, default: float) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
         return default
     return min(high, max(low, float(value)))
-
-
-def _is_colour(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) != 7 or not value.startswith("#"):
-        return False
-    try:
-        int(value[1:], 16)
-    except ValueError:
-        return False
-    return True

@@ -37,9 +37,8 @@ from PIL import Image
 from sketchstudio.core.atomic import atomic_write_text
 from sketchstudio.core.errors import UserError
 from sketchstudio.core.images import load_image
-from sketchstudio.core.io.psc6k_csv import Psc6kRow, write_psc6k_csv
 from sketchstudio.core.model import PSC6K_KEYPOINTS
-from sketchstudio.training.synth_dataset import SKETCHY_PREFIX, TX, test_indices
+from sketchstudio.training.synth_dataset import SKETCHY_PREFIX, TX, test_indices, write_split_csvs
 from sketchstudio.training.warps import Deformation, WarpStrength
 
 PHOTO_SKETCH_WARP = WarpStrength(rotation=np.pi / 7, scale=(0.93, 1.3), aspect=0.12, shift=0.15, tps=0.12)
@@ -377,30 +376,13 @@ def write_photo_pair_dataset(out_dir: str | os.PathLike[str], photos: Sequence[s
         test = test_indices(len(jobs), test_fraction, seed) if test_fraction > 0 else set()
     classes = sorted({c for _, c in found})
     class_index = {c: str(i + 1) for i, c in enumerate(classes)}
-    train_rows, test_rows, st_rows = [], [], []
-    for w in written:
-        base = dict(photo=w.photo, sketch=w.sketch, category=class_index[w.category],
-                    photo_xy=w.photo_kps, sketch_xy=w.sketch_kps)
-        if w.photo_index in test:
-            test_rows.append(Psc6kRow(**base))
-            st_rows += [Psc6kRow(**base), Psc6kRow(**base, reversed=True)]
-        else:
-            train_rows += [Psc6kRow(**base, flip=0), Psc6kRow(**base, flip=1)]
-    paths: dict[str, Path] = {}
-    if train_rows:
-        paths["train_ps"] = root / "train_pairs_ps.csv"
-        write_psc6k_csv(paths["train_ps"], train_rows, "train_ps")
-    if test_rows:
-        paths["test_ps"] = root / "test_pairs_ps.csv"
-        paths["test_st"] = root / "test_pairs_st.csv"
-        write_psc6k_csv(paths["test_ps"], test_rows, "test_ps")
-        write_psc6k_csv(paths["test_st"], st_rows, "test_st")
+    paths, test_pairs = write_split_csvs(root, written, lambda w: w.photo_index in test, class_index)
     manifest = {
         "generator": "sketchstudio.training.photo_pairs", "seed": seed, "size": size,
         "sketches_per_photo": sketches_per_photo, "crop_scale": crop_scale,
         "styles": list(styles) if styles else None, "test_fraction": test_fraction,
         "photos": [p.name for p, _ in found], "test_photos": sorted(found[i][0].name for i in test),
-        "pairs": len(written), "test_pairs": len(test_rows),
+        "pairs": len(written), "test_pairs": test_pairs,
         "classes": {v: k for k, v in class_index.items()},
     }
     atomic_write_text(root / "photo_pairs.json", json.dumps(manifest, indent=2) + "\n")

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -55,6 +56,33 @@ def _generate_and_write(job: tuple[Path, int, int, int]) -> _Written:
     Image.fromarray(pair.photo).save(root / photo_rel, quality=92)
     Image.fromarray(pair.sketch).save(root / sketch_rel, compress_level=1)
     return _Written(index, photo_rel, sketch_rel, pair.category, pair.photo_kps, pair.sketch_kps)
+
+
+def write_split_csvs(root: Path, written: Sequence[Any], is_test: Callable[[Any], bool],
+                     class_index: dict[str, str]) -> tuple[dict[str, Path], int]:
+    """Write PSC6K CSVs for generated pairs: `train_pairs_ps.csv` (each pair plain and flipped)
+    and, when any pair is in the test split, `test_pairs_ps.csv` and `test_pairs_st.csv` (both
+    directions). `written` items carry photo, sketch, category, photo_kps and sketch_kps.
+    Returns the paths written and the number of test pairs."""
+    train_rows, test_rows, st_rows = [], [], []
+    for w in written:
+        base = dict(photo=w.photo, sketch=w.sketch, category=class_index[w.category],
+                    photo_xy=w.photo_kps, sketch_xy=w.sketch_kps)
+        if is_test(w):
+            test_rows.append(Psc6kRow(**base))
+            st_rows += [Psc6kRow(**base), Psc6kRow(**base, reversed=True)]
+        else:
+            train_rows += [Psc6kRow(**base, flip=0), Psc6kRow(**base, flip=1)]
+    paths: dict[str, Path] = {}
+    if train_rows:
+        paths["train_ps"] = root / "train_pairs_ps.csv"
+        write_psc6k_csv(paths["train_ps"], train_rows, "train_ps")
+    if test_rows:
+        paths["test_ps"] = root / "test_pairs_ps.csv"
+        paths["test_st"] = root / "test_pairs_st.csv"
+        write_psc6k_csv(paths["test_ps"], test_rows, "test_ps")
+        write_psc6k_csv(paths["test_st"], st_rows, "test_st")
+    return paths, len(test_rows)
 
 
 def test_indices(pairs: int, test_fraction: float, seed: int) -> set[int]:
@@ -101,24 +129,9 @@ def write_synthetic_dataset(out_dir: str | os.PathLike[str], pairs: int, *, seed
 
     test = test_indices(pairs, test_fraction, seed)
     class_index = {c: str(i + 1) for i, c in enumerate(CLASSES)}
-    train_rows, test_rows, st_rows = [], [], []
-    for w in written:
-        base = dict(photo=w.photo, sketch=w.sketch, category=class_index[w.category],
-                    photo_xy=w.photo_kps, sketch_xy=w.sketch_kps)
-        if w.index in test:
-            test_rows.append(Psc6kRow(**base))
-            st_rows += [Psc6kRow(**base), Psc6kRow(**base, reversed=True)]
-        else:
-            train_rows += [Psc6kRow(**base, flip=0), Psc6kRow(**base, flip=1)]
-    paths = {"train_ps": root / "train_pairs_ps.csv"}
-    write_psc6k_csv(paths["train_ps"], train_rows, "train_ps")
-    if test_rows:
-        paths["test_ps"] = root / "test_pairs_ps.csv"
-        paths["test_st"] = root / "test_pairs_st.csv"
-        write_psc6k_csv(paths["test_ps"], test_rows, "test_ps")
-        write_psc6k_csv(paths["test_st"], st_rows, "test_st")
+    paths, test_pairs = write_split_csvs(root, written, lambda w: w.index in test, class_index)
     manifest = {"generator": "sketchstudio.training.synthetic", "seed": seed, "pairs": pairs, "size": size,
-                "test_fraction": test_fraction, "test_pairs": len(test_rows),
+                "test_fraction": test_fraction, "test_pairs": test_pairs,
                 "classes": {class_index[c]: c for c in CLASSES}}
     atomic_write_text(root / "synth.json", json.dumps(manifest, indent=2) + "\n")
     return paths

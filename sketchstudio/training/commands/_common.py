@@ -9,6 +9,23 @@ from typing import Any
 from sketchstudio.core.errors import UserError
 
 
+def pairs_progress() -> Callable[[int, int], None]:
+    """A `progress(done, total)` callback for the data generators: one stderr line, updated at
+    most once a second."""
+    import sys
+    import time
+
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 1.0 or done == total:
+            last[0] = now
+            print(f"\r{done}/{total} pairs", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return progress
+
+
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """Run-level flags. Defaults are None so that a resumed run keeps its own values unless a
     flag is given again (e.g. `--resume RUN --steps 20000` extends a run)."""

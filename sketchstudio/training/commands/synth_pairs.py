@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
+
+from sketchstudio.training.commands._common import pairs_progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,14 +31,7 @@ def main(args: argparse.Namespace) -> int:
     from sketchstudio.training.synth_dataset import write_synthetic_dataset
 
     t0 = time.perf_counter()
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - last[0] > 1.0 or done == total:
-            last[0] = now
-            print(f"\r{done}/{total} pairs", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
+    progress = pairs_progress()
     paths = write_synthetic_dataset(args.out, args.pairs, seed=args.seed, test_fraction=args.test_fraction,
                                     size=args.size, workers=args.workers, overwrite=args.overwrite,
                                     progress=progress)

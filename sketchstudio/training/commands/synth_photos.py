@@ -10,9 +10,10 @@ the Sketchy layout with PSC6K CSVs, like `sketchstudio-train synth`.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
+
+from sketchstudio.training.commands._common import pairs_progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,14 +45,7 @@ def main(args: argparse.Namespace) -> int:
     from sketchstudio.training.photo_pairs import write_photo_pair_dataset
 
     t0 = time.perf_counter()
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - last[0] > 1.0 or done == total:
-            last[0] = now
-            print(f"\r{done}/{total} pairs", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
+    progress = pairs_progress()
     paths = write_photo_pair_dataset(args.out, args.photos, sketches_per_photo=args.sketches,
                                      seed=args.seed, test_fraction=args.test_fraction, size=args.size,
                                      crop_scale=args.crop_scale, styles=args.styles, workers=args.workers,
