@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QWidget
 from sketchstudio.core.events import ChangeEvent
 from sketchstudio.gui import theme
 from sketchstudio.gui.context import WorkspaceContext
-from sketchstudio.gui.draw.layer import StrokeLayer
+from sketchstudio.gui.draw.layer import flatten_sketch
 from sketchstudio.gui.qimages import read_qimage
 
 
@@ -17,14 +17,7 @@ def render_sketch_image(context: WorkspaceContext, pair_id: int, side: int = 512
     """The pair's sketch (base layer and strokes) on its background, `side` pixels on the long edge."""
     sketch = context.store.sketch(pair_id)
     base = read_qimage(context.store.resolve(sketch.base_image)) if sketch.base_image else None
-    layer = StrokeLayer()
-    layer.reset(sketch.width, sketch.height, sketch.strokes, base, side / max(sketch.width, sketch.height))
-    assert layer.image is not None
-    image = QImage(layer.image.size(), QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(QColor(sketch.background))
-    painter = QPainter(image)
-    painter.drawImage(0, 0, layer.image)
-    painter.end()
+    image = flatten_sketch(sketch, base, side / max(sketch.width, sketch.height))
     return image
 
 

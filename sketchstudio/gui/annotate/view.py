@@ -44,7 +44,7 @@ from sketchstudio.gui.annotate.keypoint_strip import KeypointStrip
 from sketchstudio.gui.annotate.suggester import WarpSuggester
 from sketchstudio.gui.annotate.warp_jobs import FlowRequest, FlowResult, ImageInput, ModelReady, image_key
 from sketchstudio.gui.context import WorkspaceContext
-from sketchstudio.gui.draw.layer import StrokeLayer
+from sketchstudio.gui.draw.layer import flatten_sketch
 from sketchstudio.gui.mode_bar import ElidedLabel
 from sketchstudio.gui.qimages import read_qimage
 from sketchstudio.gui.views import WorkspaceView
@@ -409,13 +409,7 @@ class AnnotateView(WorkspaceView):
         if not sketch.strokes:
             return None, None
         base = read_qimage(self.store.resolve(sketch.base_image)) if sketch.base_image else None
-        layer = StrokeLayer()
-        layer.reset(sketch.width, sketch.height, sketch.strokes, base, 1.0)
-        image = QImage(sketch.width, sketch.height, QImage.Format.Format_RGB32)
-        image.fill(QColor(sketch.background))
-        painter = QPainter(image)
-        painter.drawImage(0, 0, layer.image)
-        painter.end()
+        image = flatten_sketch(sketch, base)
         digest = hashlib.sha1(repr((sketch.base_image, [s.id for s in sketch.strokes],
                                     sketch.width, sketch.height)).encode()).hexdigest()[:16]
         return image, ImageInput(f"strokes:{pair_id}:{digest}", pixels=qimage_to_rgb(image))

@@ -13,9 +13,9 @@ import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 
-from sketchstudio.core.model import Stroke
+from sketchstudio.core.model import Sketch, Stroke
 from sketchstudio.gui.draw.painting import Sample, paint_samples, paint_strokes, sample_width
 
 MAX_LAYER_SIDE = 4096
@@ -114,3 +114,17 @@ class StrokeLayer:
         painter.scale(self.scale, self.scale)
         painter.translate(0.5, 0.5)  # sketch (0, 0) is the centre of the first pixel (core.raster)
         return painter
+
+
+def flatten_sketch(sketch: Sketch, base: QImage | None, scale: float = 1.0) -> QImage:
+    """The sketch (raster base and strokes) on its background colour, opaque, at `scale`: what the
+    previews, the render input and the model requests see (the photo underlay never is)."""
+    layer = StrokeLayer()
+    layer.reset(sketch.width, sketch.height, sketch.strokes, base, scale)
+    assert layer.image is not None
+    image = QImage(layer.image.size(), QImage.Format.Format_RGB32)
+    image.fill(QColor(sketch.background))
+    painter = QPainter(image)
+    painter.drawImage(0, 0, layer.image)
+    painter.end()
+    return image

@@ -38,7 +38,7 @@ from sketchstudio.core.events import ChangeEvent, ChangeKind
 from sketchstudio.gui import theme
 from sketchstudio.gui.annotate.view import Banner, qimage_to_rgb, rgb_to_qimage
 from sketchstudio.gui.context import WorkspaceContext
-from sketchstudio.gui.draw.layer import StrokeLayer
+from sketchstudio.gui.draw.layer import flatten_sketch
 from sketchstudio.gui.qimages import read_qimage
 from sketchstudio.gui.views import WorkspaceView
 from sketchstudio.gui.workers import CURRENT, Debouncer, ModelWorker
@@ -303,13 +303,7 @@ class RenderView(WorkspaceView):
             self.sketch_box.set_image(None, "No sketch yet — draw one in the Draw view")
             self.output_box.set_image(None, "The render appears here once there is a sketch.")
             return
-        layer = StrokeLayer()
-        layer.reset(sketch.width, sketch.height, sketch.strokes, base, 1.0)
-        image = QImage(sketch.width, sketch.height, QImage.Format.Format_RGB32)
-        image.fill(QColor(sketch.background))
-        painter = QPainter(image)
-        painter.drawImage(0, 0, layer.image)
-        painter.end()
+        image = flatten_sketch(sketch, base)
         self._sketch = qimage_to_rgb(image)
         self._sketch_key = hashlib.sha1(self._sketch.tobytes()).hexdigest()[:16]
         self.sketch_box.set_image(image)
