@@ -34,14 +34,7 @@ class WelcomePage(QWidget):
         subtitle.setObjectName("Subtitle")
         subtitle.setWordWrap(True)
 
-        start = QFrame(self)
-        start.setObjectName("Card")
-        start_layout = QVBoxLayout(start)
-        start_layout.setContentsMargins(18, 16, 18, 18)
-        start_layout.setSpacing(8)
-        heading = QLabel("START", start)
-        heading.setObjectName("SectionTitle")
-        start_layout.addWidget(heading)
+        start, start_layout = self._card("START")
         for i, action in enumerate(actions):
             button = QPushButton(action.icon(), action.text().replace("&", ""), start)
             button.setIconSize(QSize(18, 18))
@@ -53,14 +46,7 @@ class WelcomePage(QWidget):
             start_layout.addWidget(button)
         start_layout.addStretch(1)
 
-        recent = QFrame(self)
-        recent.setObjectName("Card")
-        recent_layout = QVBoxLayout(recent)
-        recent_layout.setContentsMargins(18, 16, 18, 18)
-        recent_layout.setSpacing(8)
-        heading = QLabel("RECENT PROJECTS", recent)
-        heading.setObjectName("SectionTitle")
-        recent_layout.addWidget(heading)
+        recent, recent_layout = self._card("RECENT PROJECTS")
         self.recent_list = QListWidget(recent)
         self.recent_list.setObjectName("RecentList")
         self.recent_list.setStyleSheet("QListWidget { background: transparent; } "
@@ -102,6 +88,18 @@ class WelcomePage(QWidget):
         outer = QHBoxLayout(self)
         outer.setContentsMargins(40, 40, 40, 40)
         outer.addWidget(content, 0, Qt.AlignmentFlag.AlignCenter)
+
+    def _card(self, title: str) -> tuple[QFrame, QVBoxLayout]:
+        """A titled card (the Start and Recent Projects panels)."""
+        card = QFrame(self)
+        card.setObjectName("Card")
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(18, 16, 18, 18)
+        layout.setSpacing(8)
+        heading = QLabel(title, card)
+        heading.setObjectName("SectionTitle")
+        layout.addWidget(heading)
+        return card, layout
 
     def _open_item(self, item: QListWidgetItem) -> None:
         self.open_recent.emit(item.data(Qt.ItemDataRole.UserRole))

@@ -23,7 +23,7 @@ import numpy as np
 
 from sketchstudio.core.errors import UserError
 from sketchstudio.inference.annotation import Anchor, warp_image
-from sketchstudio.inference.models_registry import IDENTITY, ModelInfo
+from sketchstudio.inference.models_registry import IDENTITY, ModelInfo, available_devices
 
 IMAGE_CACHE = 16
 
@@ -103,6 +103,7 @@ class WarpJobs:
         self.model = IDENTITY
         predictor = self._factory(request.model, request.device)  # raises UserError on bad files
         self._predictor, self.model = predictor, request.model
+        available_devices()  # probe (and cache) devices here, where torch is loaded, not in a dialog
         return ModelReady(request.model, request.device, time.perf_counter() - start)
 
     def _flows(self, request: FlowRequest, token) -> Generator[str, None, FlowResult]:
