@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_gui_parser().print_help()
             return 0
         args = build_gui_parser().parse_args(argv)
+        from sketchstudio.gui.qt_libs import check_platform
+
+        check_platform()  # one line naming the packages instead of Qt's abort
         from sketchstudio.gui.app import run_app
 
         return int(run_app(project=args.project, demo=args.demo) or 0)
