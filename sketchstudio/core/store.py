@@ -24,6 +24,20 @@ Where images are found (moving a project)
     Sketchy copy elsewhere keeps working when moved as long as that copy stays put (or the user
     sets a new root with `set_images_root`).
 
+Failures
+    A write that fails (another program holds the write lock, the disk is full, the file or its
+    folder is read-only) raises a one-line `ProjectError` and changes nothing: the transaction is
+    rolled back and no event is emitted. `busy_timeout` bounds how long a write waits for another
+    writer (the GUI uses a short one, so its thread never freezes on a lock). A project that is
+    corrupt or hand-edited beyond the schema (a missing table, an unknown status, a field that is
+    not JSON) raises `ProjectError` naming the file rather than an SQLite or decoding traceback.
+    `transaction()` groups several edits into one all-or-nothing transaction (an undo command,
+    an import with its images root).
+
+Read-only
+    `open(path, read_only=True)` (what `info` and `export` use) never writes, not even the WAL
+    switch or a migration, so it works on read-only media and never changes the file.
+
 Threads
     The store belongs to one thread (the GUI's). The connection is opened with
     `check_same_thread=False` only so that closing it from a shutdown hook or a test fixture on
@@ -36,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -72,6 +87,19 @@ UNFINISHED = (PairStatus.TODO, PairStatus.IN_PROGRESS)
 """Statuses `next_pair_id(..., unfinished_only=True)` stops at."""
 
 _PAIR_COLUMNS = ("id, photo, sketch, category, name, split, flip, status, created, modified, extra")
+DEFAULT_BUSY_TIMEOUT = 5.0
+"""Seconds a write waits for another writer before "the project is busy" (headless commands)."""
+MAX_COORDINATE = 1e6
+"""Keypoint coordinates beyond ±this (pixels) are refused: no image is that large, and float32
+(what the models compute in) must hold every stored value."""
+_TABLES = {
+    "meta": {"key", "value"},
+    "pairs": {"id", "photo", "sketch", "category", "name", "split", "flip", "status", "sketch_width",
+              "sketch_height", "created", "modified", "extra", "background"},
+    "keypoints": {"pair_id", "idx", "photo_x", "photo_y", "sketch_x", "sketch_y", "photo_visible",
+                  "sketch_visible", "status", "source", "author", "created", "modified", "suggestion"},
+    "strokes": {"id", "pair_id", "width", "color", "eraser", "points"},
+}
 _KP_COLUMNS = ("idx, photo_x, photo_y, sketch_x, sketch_y, photo_visible, sketch_visible, status, source, "
                "author, created, modified, suggestion")
 
@@ -79,20 +107,33 @@ _KP_COLUMNS = ("idx, photo_x, photo_y, sketch_x, sketch_y, photo_visible, sketch
 class ProjectStore:
     """A SketchStudio project; see the module docstring for durability and path rules."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         """Use `create`, `open` or `open_or_create`."""
         self.path = path
         self.root = path.parent
+        self.read_only = read_only
         self.events = EventEmitter()
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
-        self._meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        self._batch_depth = 0
+        self._pending: list[ChangeEvent] = []
+        try:
+            self._meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta").fetchall()}
+        except sqlite3.Error as exc:
+            raise _project_error(exc, path) from exc
+        try:
+            if int(self._meta.get("keypoints_per_pair", PSC6K_KEYPOINTS)) < 1:
+                raise ValueError
+        except ValueError:
+            raise ProjectError("the project file is corrupt (keypoints_per_pair is "
+                               f"{self._meta.get('keypoints_per_pair')!r})", path=path) from None
 
     # --- opening and closing -----------------------------------------------------------------
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, images_root: str | os.PathLike[str] | None = None,
-               keypoints_per_pair: int = PSC6K_KEYPOINTS, name: str | None = None) -> ProjectStore:
+               keypoints_per_pair: int = PSC6K_KEYPOINTS, name: str | None = None,
+               busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> ProjectStore:
         """Create a new, empty project file; ProjectError if it exists or cannot be written."""
         target = Path(path).absolute()
         if target.exists() or _sidecar(target, "-wal").exists():
@@ -104,8 +145,9 @@ class ProjectStore:
         if keypoints_per_pair < 1:
             raise ValueError(f"keypoints_per_pair must be positive, got {keypoints_per_pair}")
         try:
-            conn = _connect(target, create=True)
+            conn = _connect(target, create=True, busy_timeout=busy_timeout)
             try:
+                _use_wal(conn)
                 migrate(conn)
                 now = time.time()
                 with _transaction(conn):
@@ -130,9 +172,12 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> ProjectStore:
+    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False,
+             busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> ProjectStore:
         """Open an existing project, migrating an older schema; ProjectError if it is missing,
-        not a project, from a newer SketchStudio, corrupt or in a read-only location."""
+        not a project, from a newer SketchStudio or corrupt. With `read_only` nothing is ever
+        written (no WAL switch, no migration), so read-only media work. A file that is not a
+        SketchStudio project is refused before anything could change it."""
         target = Path(path).absolute()
         if not target.is_file():
             raise ProjectError("no such project file", path=target)
@@ -144,12 +189,12 @@ class ProjectStore:
         if header != b"SQLite format 3\x00":
             raise ProjectError("not a SketchStudio project (not an SQLite file)", path=target)
         try:
-            conn = _connect(target, create=False)
+            conn = _connect(target, create=False, read_only=read_only, busy_timeout=busy_timeout)
         except sqlite3.Error as exc:
             raise _project_error(exc, target) from exc
         try:
-            _check_and_migrate(conn, target)
-            return cls(target, conn)
+            _check_and_migrate(conn, target, read_only=read_only)
+            return cls(target, conn, read_only=read_only)
         except sqlite3.Error as exc:
             conn.close()
             raise _project_error(exc, target) from exc
@@ -167,8 +212,9 @@ class ProjectStore:
         with self._lock:
             if self._conn is None:
                 return
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self.read_only:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
             self._conn = None
 
@@ -187,6 +233,70 @@ class ProjectStore:
         return f"ProjectStore({str(self.path)!r})"
 
     # --- project metadata --------------------------------------------------------------------
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a write waits for another writer before raising "the project is busy"."""
+        with self._lock:
+            self._read().execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every edit inside the block one transaction: all committed, or (on any
+        exception) none, with no event emitted. Events are emitted after the commit. Nests."""
+        with self._lock:
+            outer = self._batch_depth == 0
+            if not outer:
+                self._batch_depth += 1
+                try:
+                    yield
+                finally:
+                    self._batch_depth -= 1
+                return
+            conn = self._read()
+            meta = dict(self._meta)
+            self._batch_depth = 1
+            try:
+                try:
+                    with _transaction(conn):
+                        yield
+                except sqlite3.Error as exc:
+                    raise _project_error(exc, self.path) from exc
+            except BaseException:
+                self._pending.clear()
+                self._meta = meta
+                raise
+            finally:
+                self._batch_depth = 0
+            pending, self._pending = self._pending, []
+        for event in pending:
+            self.events.emit(event)
+
+    def check_integrity(self) -> None:
+        """ProjectError if SQLite finds damaged pages or the rows break what the store relies on
+        (unknown statuses, fields that are not JSON); `import` runs this before adding pairs."""
+        conn = self._read()
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check(1)").fetchall()]
+        if problems and problems[0] != "ok":
+            raise ProjectError(f"the project file is corrupt ({_one_line(problems[0])})", path=self.path)
+        statuses = tuple(s.value for s in PairStatus)
+        marks = ",".join("?" * len(statuses))
+        row = conn.execute(f"SELECT id, status FROM pairs WHERE status NOT IN ({marks}) LIMIT 1",
+                           statuses).fetchone()
+        if row is not None:
+            raise ProjectError(f"the project file is corrupt (pair {row[0]} has the unknown status "
+                               f"{_one_line(repr(row[1]))})", path=self.path)
+        for pair_id, extra in conn.execute("SELECT id, extra FROM pairs"):
+            _json_field(extra, self.path, f"pair {pair_id}", "extra")
+        kp_status = tuple(s.value for s in KeypointStatus)
+        kp_source = tuple(s.value for s in KeypointSource)
+        marks_status, marks_source = ",".join("?" * len(kp_status)), ",".join("?" * len(kp_source))
+        row = conn.execute(f"SELECT pair_id, idx FROM keypoints WHERE status NOT IN ({marks_status}) "
+                           f"OR source NOT IN ({marks_source}) LIMIT 1", (*kp_status, *kp_source)).fetchone()
+        if row is not None:
+            raise ProjectError(f"the project file is corrupt (keypoint {row[1] + 1} of pair {row[0]} has an "
+                               "unknown status or source)", path=self.path)
+        for row in conn.execute(f"SELECT pair_id, {_KP_COLUMNS} FROM keypoints WHERE suggestion IS NOT NULL"):
+            _keypoint_from_row(row[1:], self.path, row[0])
 
     @property
     def name(self) -> str:
@@ -214,11 +324,11 @@ class ProjectStore:
             except ValueError:
                 value = str(absolute)
         self._set_meta({"images_root": value})
-        self.events.emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
+        self._emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
 
     def set_name(self, name: str) -> None:
         self._set_meta({"name": name})
-        self.events.emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
+        self._emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
 
     def resolve(self, stored_path: str) -> Path:
         """The absolute path of a stored image path: absolute as is, else the first existing of
@@ -252,7 +362,7 @@ class ProjectStore:
                         flip=flip, status=PairStatus(status))
         with self._write() as conn:
             pair_id = self._insert_pair(conn, spec, time.time())
-        self.events.emit(ChangeEvent(ChangeKind.PAIR_ADDED, pair_id=pair_id))
+        self._emit(ChangeEvent(ChangeKind.PAIR_ADDED, pair_id=pair_id))
         return self.pair(pair_id)
 
     def add_pairs(self, specs: Iterable[PairSpec]) -> list[int]:
@@ -268,7 +378,7 @@ class ProjectStore:
         with self._write() as conn:
             ids = [self._insert_pair(conn, spec, now) for spec in specs]
         if ids:
-            self.events.emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
+            self._emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
         return ids
 
     def pair(self, pair_id: int) -> Pair:
@@ -327,7 +437,7 @@ class ProjectStore:
         with self._write() as conn:
             if conn.execute("DELETE FROM pairs WHERE id = ?", (pair_id,)).rowcount == 0:
                 raise KeyError(pair_id)
-        self.events.emit(ChangeEvent(ChangeKind.PAIR_REMOVED, pair_id=pair_id))
+        self._emit(ChangeEvent(ChangeKind.PAIR_REMOVED, pair_id=pair_id))
 
     def next_pair_id(self, pair_id: int, *, unfinished_only: bool = False) -> int | None:
         """The pair after `pair_id` in id order, or None at the end.
@@ -360,7 +470,7 @@ class ProjectStore:
                             (pair_id,)).fetchall()
         if not rows:
             self._require_pair(conn, pair_id)
-        return [_keypoint_from_row(row) for row in rows]
+        return [_keypoint_from_row(row, self.path, pair_id) for row in rows]
 
     def keypoint(self, pair_id: int, index: int) -> Keypoint | None:
         conn = self._read()
@@ -369,7 +479,7 @@ class ProjectStore:
         if row is None:
             self._require_pair(conn, pair_id)
             return None
-        return _keypoint_from_row(row)
+        return _keypoint_from_row(row, self.path, pair_id)
 
     def set_keypoint(self, pair_id: int, keypoint: Keypoint, *, author: str | None = None) -> Keypoint:
         """Insert or replace the keypoint with `keypoint.index`; returns the stored value.
@@ -377,7 +487,7 @@ class ProjectStore:
         `created` keeps the time of the first placement, `modified` becomes now; `author`, when
         given, overrides `keypoint.author`.
         """
-        self._check_index(keypoint.index)
+        self._check_keypoint(keypoint)
         now = time.time()
         with self._write() as conn:
             self._require_pair(conn, pair_id)
@@ -392,7 +502,7 @@ class ProjectStore:
                 created=created, modified=now, suggestion=keypoint.suggestion)
             _upsert_keypoint(conn, pair_id, stored)
             conn.execute("UPDATE pairs SET modified = ? WHERE id = ?", (now, pair_id))
-        self.events.emit(ChangeEvent(ChangeKind.KEYPOINT_CHANGED, pair_id=pair_id, index=keypoint.index))
+        self._emit(ChangeEvent(ChangeKind.KEYPOINT_CHANGED, pair_id=pair_id, index=keypoint.index))
         return stored
 
     def remove_keypoint(self, pair_id: int, index: int) -> None:
@@ -404,13 +514,13 @@ class ProjectStore:
             if removed:
                 conn.execute("UPDATE pairs SET modified = ? WHERE id = ?", (time.time(), pair_id))
         if removed:
-            self.events.emit(ChangeEvent(ChangeKind.KEYPOINT_REMOVED, pair_id=pair_id, index=index))
+            self._emit(ChangeEvent(ChangeKind.KEYPOINT_REMOVED, pair_id=pair_id, index=index))
 
     def set_keypoints(self, pair_id: int, keypoints: Sequence[Keypoint]) -> None:
         """Replace all keypoints of a pair (imports); timestamps of 0 become now."""
         indices = [kp.index for kp in keypoints]
-        for index in indices:
-            self._check_index(index)
+        for kp in keypoints:
+            self._check_keypoint(kp)
         if len(set(indices)) != len(indices):
             raise ValueError(f"duplicate keypoint indices {sorted(indices)}")
         now = time.time()
@@ -420,7 +530,7 @@ class ProjectStore:
             for kp in keypoints:
                 _upsert_keypoint(conn, pair_id, _stamped(kp, now))
             conn.execute("UPDATE pairs SET modified = ? WHERE id = ?", (now, pair_id))
-        self.events.emit(ChangeEvent(ChangeKind.PAIR_CHANGED, pair_id=pair_id))
+        self._emit(ChangeEvent(ChangeKind.PAIR_CHANGED, pair_id=pair_id))
 
     # --- vector sketch -----------------------------------------------------------------------
 
@@ -433,8 +543,12 @@ class ProjectStore:
             raise KeyError(pair_id)
         rows = conn.execute("SELECT id, width, color, eraser, points FROM strokes WHERE pair_id = ? "
                             "ORDER BY id", (pair_id,)).fetchall()
-        return Sketch(width=head[0], height=head[1], strokes=tuple(_stroke_from_row(r) for r in rows),
-                      base_image=head[2], background=head[3])
+        try:
+            strokes = tuple(_stroke_from_row(r) for r in rows)
+        except (TypeError, ValueError):
+            raise ProjectError(f"the project file is corrupt (pair {pair_id}: a stroke's samples are "
+                               "damaged)", path=self.path) from None
+        return Sketch(width=head[0], height=head[1], strokes=strokes, base_image=head[2], background=head[3])
 
     def add_stroke(self, pair_id: int, stroke: Stroke) -> Stroke:
         """Append a stroke; returns it with its new id."""
@@ -442,7 +556,7 @@ class ProjectStore:
             self._require_pair(conn, pair_id)
             stroke_id = _insert_stroke(conn, pair_id, stroke, with_id=False)
             self._touch(conn, pair_id)
-        self.events.emit(ChangeEvent(ChangeKind.STROKE_ADDED, pair_id=pair_id, stroke_id=stroke_id))
+        self._emit(ChangeEvent(ChangeKind.STROKE_ADDED, pair_id=pair_id, stroke_id=stroke_id))
         return stroke.with_id(stroke_id)
 
     def remove_stroke(self, pair_id: int, stroke_id: int) -> Stroke:
@@ -454,7 +568,7 @@ class ProjectStore:
                 raise KeyError((pair_id, stroke_id))
             conn.execute("DELETE FROM strokes WHERE id = ?", (stroke_id,))
             self._touch(conn, pair_id)
-        self.events.emit(ChangeEvent(ChangeKind.STROKE_REMOVED, pair_id=pair_id, stroke_id=stroke_id))
+        self._emit(ChangeEvent(ChangeKind.STROKE_REMOVED, pair_id=pair_id, stroke_id=stroke_id))
         return _stroke_from_row(row)
 
     def restore_stroke(self, pair_id: int, stroke: Stroke) -> Stroke:
@@ -468,7 +582,7 @@ class ProjectStore:
                 raise ValueError(f"stroke id {stroke.id} is in use")
             _insert_stroke(conn, pair_id, stroke, with_id=True)
             self._touch(conn, pair_id)
-        self.events.emit(ChangeEvent(ChangeKind.STROKE_ADDED, pair_id=pair_id, stroke_id=stroke.id))
+        self._emit(ChangeEvent(ChangeKind.STROKE_ADDED, pair_id=pair_id, stroke_id=stroke.id))
         return stroke
 
     def clear_strokes(self, pair_id: int) -> list[Stroke]:
@@ -479,7 +593,7 @@ class ProjectStore:
                                 "ORDER BY id", (pair_id,)).fetchall()
             conn.execute("DELETE FROM strokes WHERE pair_id = ?", (pair_id,))
             self._touch(conn, pair_id)
-        self.events.emit(ChangeEvent(ChangeKind.SKETCH_CHANGED, pair_id=pair_id))
+        self._emit(ChangeEvent(ChangeKind.SKETCH_CHANGED, pair_id=pair_id))
         return [_stroke_from_row(r) for r in rows]
 
     def set_sketch_size(self, pair_id: int, width: int, height: int) -> None:
@@ -489,7 +603,7 @@ class ProjectStore:
             self._require_pair(conn, pair_id)
             conn.execute("UPDATE pairs SET sketch_width = ?, sketch_height = ?, modified = ? WHERE id = ?",
                          (int(width), int(height), time.time(), pair_id))
-        self.events.emit(ChangeEvent(ChangeKind.SKETCH_CHANGED, pair_id=pair_id))
+        self._emit(ChangeEvent(ChangeKind.SKETCH_CHANGED, pair_id=pair_id))
 
     # --- summaries ---------------------------------------------------------------------------
 
@@ -516,22 +630,39 @@ class ProjectStore:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _read(self) -> sqlite3.Connection:
+    def _read(self) -> _Reader:
         if self._conn is None:
             raise ProjectError("the project is closed", path=self.path)
-        return self._conn
+        return _Reader(self._conn, self.path)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction, committed (and fsynced) on exit; storage errors become a
-        one-line ProjectError, programming errors pass through after the rollback."""
+        one-line ProjectError, programming errors pass through after the rollback. Inside
+        `transaction()` it joins the open transaction."""
         with self._lock:
-            conn = self._read()
+            if self.read_only:
+                raise ProjectError("the project is open read-only", path=self.path)
+            if self._conn is None:
+                raise ProjectError("the project is closed", path=self.path)
+            conn = self._conn
+            if self._batch_depth:
+                try:
+                    yield conn
+                except sqlite3.Error as exc:
+                    raise _project_error(exc, self.path) from exc
+                return
             try:
                 with _transaction(conn):
                     yield conn
             except sqlite3.Error as exc:
                 raise _project_error(exc, self.path) from exc
+
+    def _emit(self, event: ChangeEvent) -> None:
+        if self._batch_depth:
+            self._pending.append(event)
+        else:
+            self.events.emit(event)
 
     def _set_meta(self, values: dict[str, str]) -> None:
         with self._write() as conn:
@@ -542,10 +673,17 @@ class ProjectStore:
         if not 0 <= index < self.keypoints_per_pair:
             raise ValueError(f"keypoint index {index} is outside 0..{self.keypoints_per_pair - 1}")
 
+    def _check_keypoint(self, kp: Keypoint) -> None:
+        self._check_index(kp.index)
+        for side, point in (("photo", kp.photo), ("sketch", kp.sketch)):
+            if point is not None and not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in point):
+                raise ValueError(f"keypoint {kp.index + 1}: {side} point {point} is not a coordinate "
+                                 f"(finite, within ±{MAX_COORDINATE:g} px)")
+
     def _check_spec(self, spec: PairSpec) -> None:
         indices = [kp.index for kp in spec.keypoints]
-        for index in indices:
-            self._check_index(index)
+        for kp in spec.keypoints:
+            self._check_keypoint(kp)
         if len(set(indices)) != len(indices):
             raise ValueError(f"duplicate keypoint indices in pair {spec.photo!r}")
         if spec.sketch_size[0] < 1 or spec.sketch_size[1] < 1:
@@ -576,7 +714,7 @@ class ProjectStore:
                                    (*changes.values(), time.time(), pair_id)).rowcount
             if updated == 0:
                 raise KeyError(pair_id)
-        self.events.emit(ChangeEvent(ChangeKind.PAIR_CHANGED, pair_id=pair_id))
+        self._emit(ChangeEvent(ChangeKind.PAIR_CHANGED, pair_id=pair_id))
         return self.pair(pair_id)
 
     @staticmethod
@@ -589,30 +727,52 @@ class ProjectStore:
         conn.execute("UPDATE pairs SET modified = ? WHERE id = ?", (time.time(), pair_id))
 
     def _pair_from_row(self, row: tuple[Any, ...]) -> Pair:
-        extra = json.loads(row[10]) if row[10] and row[10] != "{}" else {}
+        extra = _json_field(row[10], self.path, f"pair {row[0]}", "extra") if row[10] != "{}" else {}
+        if not isinstance(extra, dict):
+            raise ProjectError(f"the project file is corrupt (pair {row[0]}: extra is not an object)",
+                               path=self.path)
+        try:
+            status = PairStatus(row[7])
+        except ValueError:
+            raise ProjectError(f"the project file is corrupt (pair {row[0]} has the unknown status "
+                               f"{_one_line(repr(row[7]))})", path=self.path) from None
         return Pair(id=row[0], photo=row[1], sketch=row[2], category=row[3], name=row[4],
-                    status=PairStatus(row[7]), n_keypoints=self.keypoints_per_pair, split=row[5],
+                    status=status, n_keypoints=self.keypoints_per_pair, split=row[5],
                     flip=bool(row[6]), created=row[8], modified=row[9], extra=extra)
 
 
 # --- connection helpers ------------------------------------------------------------------------
 
-def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    mode = "rwc" if create else "rw"
-    conn = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, isolation_level=None,
-                           check_same_thread=False, timeout=5.0)
+def _connect(path: Path, *, create: bool, read_only: bool = False,
+             busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> sqlite3.Connection:
+    """A connection in autocommit mode; nothing is written here (see `_use_wal`)."""
+    mode = "rwc" if create else ("ro" if read_only else "rw")
+    query = f"mode={mode}"
+    if read_only and not os.access(path.parent, os.W_OK) and not _sidecar(path, "-wal").exists():
+        # Read-only media: SQLite cannot create the -shm file a WAL reader needs, and nobody can
+        # be writing the file there, so read it as immutable.
+        query += "&immutable=1"
+    conn = sqlite3.connect(f"{path.as_uri()}?{query}", uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=busy_timeout)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
-        if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise sqlite3.OperationalError("cannot switch to WAL mode (read-only location?)")
-        conn.execute("PRAGMA synchronous = FULL")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _use_wal(conn: sqlite3.Connection) -> None:
+    if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+        raise sqlite3.OperationalError("cannot switch to WAL mode (read-only location?)")
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def _check_and_migrate(conn: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
+    # Identify the file before anything could write to it: another program's database must
+    # leave here exactly as it came (no WAL switch, no migration, no backup).
     version = schema_version(conn)
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     if app_id != APPLICATION_ID:
@@ -620,6 +780,13 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise ProjectError(f"written by a newer SketchStudio (schema {version}; this version reads up "
                            f"to {SCHEMA_VERSION}); update SketchStudio to open it", path=path)
+    if version < SCHEMA_VERSION and read_only:
+        raise ProjectError(f"written by an older SketchStudio (schema {version}); open it once where it "
+                           "can be written so it is upgraded", path=path)
+    if not read_only:
+        _use_wal(conn)
+    if version == SCHEMA_VERSION:
+        _check_tables(conn, path)
     if version < SCHEMA_VERSION:
         backup = path.with_name(f"{path.name}.v{version}.bak")
         if not backup.exists():
@@ -629,6 +796,19 @@ def _check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
             finally:
                 target.close()
         migrate(conn)
+        _check_tables(conn, path)
+
+
+def _check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    """ProjectError if a table or column the store uses is missing (a hand-edited file)."""
+    for table, columns in _TABLES.items():
+        found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})").fetchall()}
+        if not found:
+            raise ProjectError(f"the project file is corrupt (the table {table!r} is missing)", path=path)
+        missing = columns - found
+        if missing:
+            raise ProjectError(f"the project file is corrupt (table {table!r} lacks "
+                               f"{', '.join(sorted(missing))})", path=path)
 
 
 @contextlib.contextmanager
@@ -636,11 +816,51 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
+        # also after a failed COMMIT (disk full, busy), which can leave the transaction open
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    """Fetched rows with the cursor methods the store uses."""
+
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
+class _Reader:
+    """The connection for reads: every query is fetched at once, so a damaged page or a
+    dropped table becomes a one-line ProjectError rather than an SQLite traceback."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
+        try:
+            return _Rows(self._conn.execute(sql, args).fetchall())
+        except sqlite3.Error as exc:
+            raise _project_error(exc, self._path) from exc
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_field(value: Any, path: Path, what: str, field: str) -> Any:
+    if not value:
+        return {}
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        raise ProjectError(f"the project file is corrupt ({what}: {field} is not JSON)", path=path) from None
 
 
 def _project_error(exc: sqlite3.Error, path: Path) -> ProjectError:
@@ -651,9 +871,12 @@ def _project_error(exc: sqlite3.Error, path: Path) -> ProjectError:
         return ProjectError("the project is busy (open in another SketchStudio?)", path=path)
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return ProjectError("the project file is corrupt", path=path)
+    if "no such table" in text or "no such column" in text:
+        return ProjectError(f"the project file is corrupt ({_one_line(str(exc))})", path=path)
     if "disk" in text or "full" in text:
-        return ProjectError(f"cannot write the project ({exc})", path=path)
-    return ProjectError(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+        return ProjectError("cannot write the project: the disk is full" if "full" in text
+                            else f"cannot write the project ({_one_line(str(exc))})", path=path)
+    return ProjectError(f"database error: {_one_line(str(exc)) if str(exc) else type(exc).__name__}",
                         path=path)
 
 
@@ -696,7 +919,15 @@ def _upsert_keypoint(conn: sqlite3.Connection, pair_id: int, kp: Keypoint) -> No
                  f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (pair_id, *_keypoint_row(kp)))
 
 
-def _keypoint_from_row(row: tuple[Any, ...]) -> Keypoint:
+def _keypoint_from_row(row: tuple[Any, ...], path: Path, pair_id: int) -> Keypoint:
+    try:
+        return _keypoint_from_row_unchecked(row)
+    except (KeyError, TypeError, ValueError, RecursionError):
+        raise ProjectError(f"the project file is corrupt (keypoint {row[0]} of pair {pair_id}: unknown "
+                           "status, source or a suggestion that is not JSON)", path=path) from None
+
+
+def _keypoint_from_row_unchecked(row: tuple[Any, ...]) -> Keypoint:
     suggestion = None
     if row[12]:
         s = json.loads(row[12])

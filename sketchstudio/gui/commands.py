@@ -17,6 +17,9 @@ class SetPairStatusCommand(StoreCommand):
         self.status = status
         self.old: PairStatus | None = None
 
+    def copy(self) -> SetPairStatusCommand:
+        return SetPairStatusCommand(self.context, self.pair_id, self.status)
+
     def do(self) -> None:
         self.old = self.context.store.pair(self.pair_id).status
         self.context.store.set_pair_status(self.pair_id, self.status)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtGui import QUndoStack
@@ -54,6 +55,15 @@ class Callbacks(Generic[T]):
                 log.exception("listener %r failed", listener)
 
 
+@dataclass(frozen=True)
+class EditFailure:
+    """An edit the store refused (locked, read-only, disk full): what to tell the user, and how to
+    try the same edit again."""
+
+    message: str
+    retry: Callable[[], None] | None = None
+
+
 class WorkspaceContext:
     """The open project, the current pair, the settings and the undo stack."""
 
@@ -66,6 +76,7 @@ class WorkspaceContext:
         self.actions = actions if actions is not None else ActionRegistry(self.settings, None)
         self.pair_changed: Callbacks[int | None] = Callbacks()
         self.errors: Callbacks[str] = Callbacks()  # one-line messages for the status bar
+        self.edit_failed: Callbacks[EditFailure] = Callbacks()  # a message with "Retry"
         self._pair_id: int | None = None
         self._disconnect = store.events.connect(self._on_store_event)
 

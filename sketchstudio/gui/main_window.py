@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -31,7 +31,8 @@ from sketchstudio.core.model import PairStatus
 from sketchstudio.gui.annotate.view import AnnotateView
 from sketchstudio.gui.browser.widget import PairBrowser
 from sketchstudio.gui.commands import SetPairStatusCommand, push
-from sketchstudio.gui.context import WorkspaceContext
+from sketchstudio.gui.context import EditFailure, WorkspaceContext
+from sketchstudio.gui.draw.commands import GUI_BUSY_TIMEOUT_S
 from sketchstudio.gui.draw.view import DrawView
 from sketchstudio.gui.icons import icon
 from sketchstudio.gui.mode_bar import ModeBar
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.current_view_id = self.settings.last_view
         self.browser: PairBrowser | None = None
         self.training_dialog = None  # TrainingDialog while one is open for this project
+        self.edit_failure_box: QMessageBox | None = None  # "Edit not saved" with Retry
         self._disconnects: list = []
 
         self._build_actions()
@@ -189,6 +191,12 @@ class MainWindow(QMainWindow):
         from sketchstudio.core.store import ProjectStore
 
         store = ProjectStore.create(path) if create else ProjectStore.open(path)
+        try:
+            store.check_integrity()  # a corrupt file is refused here with its reason, not mid-edit
+            store.set_busy_timeout(GUI_BUSY_TIMEOUT_S)  # the GUI thread never waits long on a lock
+        except BaseException:
+            store.close()
+            raise
         self.close_project()
         self.store = store
         self.context = WorkspaceContext(store, self.settings, actions=self.actions_)
@@ -305,7 +313,8 @@ class MainWindow(QMainWindow):
         a("edit.redo").setEnabled(False)
         self._disconnects += [context.pair_changed.connect(self._on_pair_changed),
                               context.store.events.connect(self._on_store_event),
-                              context.errors.connect(self._show_error)]
+                              context.errors.connect(self._show_error),
+                              context.edit_failed.connect(self._show_edit_failure)]
         self.set_view(self.current_view_id if self.current_view_id in self.views else "draw")
 
     def _show_welcome(self) -> None:
@@ -391,6 +400,26 @@ class MainWindow(QMainWindow):
 
     def _show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
+
+    def _show_edit_failure(self, failure: EditFailure) -> None:
+        """A refused edit: a window-modal message that does not block the caller (it is shown
+        from inside a mouse handler), with "Retry" when the edit can be tried again."""
+        box = self.edit_failure_box
+        if box is None:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Edit not saved", "", parent=self)
+            box.setWindowModality(Qt.WindowModality.WindowModal)
+            self.edit_failure_box = box
+        for button in box.buttons():
+            box.removeButton(button)
+        box.setText(failure.message)
+        box.setInformativeText("The project was not changed. Close the other SketchStudio, free disk "
+                               "space or make the file writable, then retry.")
+        if failure.retry is not None:
+            retry_button = box.addButton("Retry", QMessageBox.ButtonRole.AcceptRole)
+            retry = failure.retry
+            retry_button.clicked.connect(lambda: QTimer.singleShot(0, retry))
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.open()
 
     # -- commands ------------------------------------------------------------------------------
     def _undo(self) -> None:

@@ -44,6 +44,7 @@ from sketchstudio.gui.annotate.keypoint_strip import KeypointStrip
 from sketchstudio.gui.annotate.suggester import WarpSuggester
 from sketchstudio.gui.annotate.warp_jobs import FlowRequest, FlowResult, ImageInput, ModelReady, image_key
 from sketchstudio.gui.context import WorkspaceContext
+from sketchstudio.gui.draw.commands import push
 from sketchstudio.gui.draw.layer import flatten_sketch
 from sketchstudio.gui.mode_bar import ElidedLabel
 from sketchstudio.gui.qimages import read_qimage
@@ -472,7 +473,7 @@ class AnnotateView(WorkspaceView):
     # --- reacting ------------------------------------------------------------------------------
 
     def _push_edit(self, edit: KeypointEdit) -> None:
-        self.context.undo_stack.push(KeypointCommand(self.store, edit, author=self.controller.author))
+        push(self.context.undo_stack, KeypointCommand(self.context, edit, author=self.controller.author))
 
     def _on_controller_changed(self) -> None:
         c = self.controller
