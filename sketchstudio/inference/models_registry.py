@@ -71,8 +71,8 @@ def read_header_metadata(path: Path) -> dict[str, Any] | None:
             header = json.loads(handle.read(n).decode("utf-8"))
         raw = (header.get("__metadata__") or {}).get(METADATA_KEY)
         meta = json.loads(raw) if raw else None
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return None
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError, RecursionError):
+        return None  # a crafted or damaged header (e.g. metadata of the wrong type) is not a model
     return meta if isinstance(meta, dict) else None
 
 
@@ -165,8 +165,8 @@ def _scan(root: Path, origin: str) -> Iterable[ModelInfo]:
         meta = read_header_metadata(path)
         if meta is None:
             continue
-        kind = str(meta.get("kind") or "")
-        if not kind:
+        kind = meta.get("kind")
+        if not kind or not isinstance(kind, str):
             continue
         family = kind.split("-", 1)[0]
         rel = path.relative_to(root).as_posix()

@@ -41,6 +41,19 @@ class ConfigError(UserError):
     """A warp model config that cannot be built (unknown arch, inconsistent sizes)."""
 
 
+LIMITS: dict[str, tuple[int, int]] = {
+    "width": (1, 512), "input_size": (8, 2048), "feat_size": (1, 128), "flow_size": (1, 512),
+    "stn_depth": (0, 16),
+}
+"""Sane bounds, checked before a model is built: a crafted checkpoint saying `width: 1e6` must be
+refused in a line, not allocate terabytes (the official models use width 64, input 256)."""
+MAX_SCALE = 512
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True, slots=True)
 class WarpConfig:
     """Hyper-parameters of `PSCWarpModel`; every field has the official default."""
@@ -63,6 +76,20 @@ class WarpConfig:
     """True makes the photo and sketch norms one module, as in the released checkpoints."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.arch, str):
+            raise ConfigError(f"arch must be a name, got {self.arch!r:.60}")
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if not _is_int(value) or not low <= value <= high:
+                raise ConfigError(f"{name} must be an integer in {low}..{high}, got {value!r:.60}")
+        for name in ("corr_layers", "scales"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or len(value) > 8 or not all(_is_int(v) for v in value):
+                raise ConfigError(f"{name} must be a short list of integers, got {value!r:.60}")
+        if any(s > MAX_SCALE for s in self.scales):
+            raise ConfigError(f"scales must be at most {MAX_SCALE}, got {list(self.scales)}")
+        if not isinstance(self.shared_norms, bool):
+            raise ConfigError(f"shared_norms must be true or false, got {self.shared_norms!r:.60}")
         if self.arch not in ARCHS:
             raise ConfigError(f"unknown warp arch '{self.arch}' (choose from {', '.join(ARCHS)})")
         if not self.corr_layers or any(layer not in (1, 2, 3, 4) for layer in self.corr_layers):
@@ -88,8 +115,10 @@ class WarpConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WarpConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"the warp config must be an object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(str(k) for k in set(data) - known)
         if unknown:
             raise ConfigError(f"unknown warp config field(s) {unknown} (written by a newer SketchStudio?)")
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}

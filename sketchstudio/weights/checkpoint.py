@@ -13,6 +13,7 @@ needs arbitrary unpickling is refused, never executed.
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import zipfile
@@ -29,6 +30,8 @@ from sketchstudio.core.errors import UserError
 FORMAT_VERSION = 1
 METADATA_KEY = "sketchstudio"
 STRIPPED_PREFIXES = ("module.", "_orig_mod.")
+MAX_HEADER_BYTES = 100_000_000
+MAX_INPUT_SIZE = 4096
 
 
 class CheckpointError(UserError):
@@ -81,14 +84,27 @@ def load_torch_file(path: str | os.PathLike[str]) -> Any:
     if not path.is_file():
         raise CheckpointError("no such checkpoint file", path=path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported object"
         raise CheckpointError(
             "refused: the file needs arbitrary Python objects to load, which could run code "
             f"({first[:160]})", path=path) from exc
-    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError) as exc:
+    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError,
+            TypeError, AttributeError, OverflowError, MemoryError, UnicodeError) as exc:
         raise CheckpointError(f"not a readable torch checkpoint ({_first_line(exc)})", path=path) from exc
+    _check_keys(obj, path)
+    return obj
+
+
+def _check_keys(obj: Any, path: Path, depth: int = 0) -> None:
+    """Every key of the checkpoint's dicts (and of the state dicts inside) must be a string."""
+    if not isinstance(obj, Mapping) or depth > 2:
+        return
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise CheckpointError(f"not a valid checkpoint (key {key!r:.40} is not a string)", path=path)
+        _check_keys(value, path, depth + 1)
 
 
 def save_safetensors(path: str | os.PathLike[str], state_dict: Mapping[str, torch.Tensor],
@@ -110,50 +126,118 @@ def load_safetensors(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tens
     path = Path(path)
     if not path.is_file():
         raise CheckpointError("no such checkpoint file", path=path)
-    data = path.read_bytes()
+    meta = read_safetensors_metadata(path)  # header checks first: never read a bogus file whole
     try:
+        data = path.read_bytes()
         tensors = load(data)
-        meta = read_safetensors_metadata(path, data)
-    except SafetensorError as exc:
+    except (SafetensorError, OSError, ValueError, TypeError, OverflowError, MemoryError) as exc:
         raise CheckpointError(f"not a valid safetensors file ({_first_line(exc)})", path=path) from exc
+    check_tensors(tensors, path)
     return tensors, meta
 
 
+def check_tensors(state: Mapping[str, Any], path: str | os.PathLike[str] | None = None) -> None:
+    """CheckpointError for weights no model should run: NaN or infinite values, or dtypes that are
+    neither floating point nor the integer counters batch norm keeps."""
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{key!r:.60} is not a tensor", path=path)
+        if value.is_floating_point():
+            if value.dtype not in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
+                raise CheckpointError(f"{key} has the unsupported dtype {value.dtype}", path=path)
+            if value.numel() and not bool(torch.isfinite(value).all()):
+                raise CheckpointError(f"{key} holds NaN or infinite values", path=path)
+        elif value.dtype not in (torch.int64, torch.int32, torch.long):
+            raise CheckpointError(f"{key} has the unsupported dtype {value.dtype}", path=path)
+
+
 def read_safetensors_metadata(path: str | os.PathLike[str], data: bytes | None = None) -> dict[str, Any]:
-    """The metadata object alone, reading only the header (cheap for model pickers)."""
+    """The metadata object alone, reading only the header (cheap for model pickers). Any damage
+    (empty, truncated, an absurd header length, metadata of the wrong types) is one
+    CheckpointError naming the file, never another exception: the GUI lists such a file as
+    unusable with this reason."""
     path = Path(path)
     try:
         if data is None:
             with open(path, "rb") as handle:
                 head = handle.read(8)
-                if len(head) < 8:
-                    raise CheckpointError("file too short to be safetensors", path=path)
-                n = int.from_bytes(head, "little")
-                if n > 100_000_000:
-                    raise CheckpointError("not a safetensors file (implausible header size)", path=path)
+                n = _header_length(head, path, os.fstat(handle.fileno()).st_size)
                 header_bytes = handle.read(n)
         else:
-            if len(data) < 8:
-                raise CheckpointError("file too short to be safetensors", path=path)
-            n = int.from_bytes(data[:8], "little")
+            n = _header_length(data[:8], path, len(data))
             header_bytes = data[8:8 + n]
         header = json.loads(header_bytes.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CheckpointError(f"not a safetensors file ({_first_line(exc)})", path=path) from exc
-    raw = (header.get("__metadata__") or {}).get(METADATA_KEY)
+    if not isinstance(header, dict):
+        raise CheckpointError("not a safetensors file (the header is not a JSON object)", path=path)
+    extra = header.get("__metadata__") or {}
+    if not isinstance(extra, dict):
+        raise CheckpointError("corrupt safetensors header (__metadata__ is not an object)", path=path)
+    raw = extra.get(METADATA_KEY)
     if raw is None:
         raise CheckpointError("safetensors file without SketchStudio metadata "
                               "(convert foreign checkpoints with `sketchstudio-train convert`)", path=path)
+    if not isinstance(raw, str):
+        raise CheckpointError("corrupt SketchStudio metadata in the header (not a string)", path=path)
     try:
         meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CheckpointError("corrupt SketchStudio metadata in the header", path=path) from exc
     if not isinstance(meta, dict):
         raise CheckpointError("corrupt SketchStudio metadata in the header", path=path)
-    if int(meta.get("format", 0)) > FORMAT_VERSION:
+    problem = _metadata_problem(meta)
+    if problem is not None:
+        raise CheckpointError(f"corrupt SketchStudio metadata: {problem}", path=path)
+    if meta.get("format", 0) > FORMAT_VERSION:
         raise CheckpointError(f"written by a newer SketchStudio (format {meta.get('format')}); "
                               "please upgrade", path=path)
     return meta
+
+
+def _header_length(head: bytes, path: Path, size: int) -> int:
+    if len(head) < 8:
+        raise CheckpointError("file too short to be safetensors", path=path)
+    n = int.from_bytes(head, "little")
+    if n > MAX_HEADER_BYTES or n > size - 8:
+        raise CheckpointError("not a safetensors file (implausible header size; truncated?)", path=path)
+    return n
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _metadata_problem(meta: dict[str, Any]) -> str | None:
+    """What is wrong with the types of the fields every loader reads, or None."""
+    fmt = meta.get("format", 0)
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        return f"format must be an integer, got {fmt!r:.40}"
+    for name in ("kind", "arch"):
+        if name in meta and meta[name] is not None and not isinstance(meta[name], str):
+            return f"{name} must be a string, got {meta[name]!r:.40}"
+    if "config" in meta and meta["config"] is not None and not isinstance(meta["config"], dict):
+        return f"config must be an object, got {type(meta['config']).__name__}"
+    size = meta.get("input_size")
+    if size is not None:
+        sides = size if isinstance(size, list) else [size]
+        if not 1 <= len(sides) <= 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                  and 1 <= v <= MAX_INPUT_SIZE for v in sides):
+            return f"input_size must be 1..{MAX_INPUT_SIZE} pixels, got {size!r:.40}"
+    norm = meta.get("normalisation")
+    if norm is not None:
+        if not isinstance(norm, dict):
+            return "normalisation must be an object with mean and std"
+        for name in ("mean", "std"):
+            values = norm.get(name)
+            if values is None:
+                continue
+            if not isinstance(values, list) or not 1 <= len(values) <= 4 \
+                    or not all(_is_number(v) for v in values):
+                return f"normalisation.{name} must be 1 to 4 numbers, got {values!r:.40}"
+            if name == "std" and any(v <= 0 for v in values):
+                return "normalisation.std must be positive"
+    return None
 
 
 def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor],
@@ -169,6 +253,11 @@ def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor],
     ]
     if missing or unexpected or mismatched:
         raise KeyMismatchError(path, missing, unexpected, mismatched)
+    check_tensors(state_dict, path)
+    wrong = [f"{k} ({state_dict[k].dtype}, expected {expected[k].dtype})" for k in expected
+             if state_dict[k].is_floating_point() != expected[k].is_floating_point()]
+    if wrong:
+        raise CheckpointError(f"weights of the wrong dtype: {_preview(wrong)}", path=path)
     module.load_state_dict(dict(state_dict), strict=True)
 
 
