@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from sketchstudio.core import resources
 from sketchstudio.gui.icons import icon
@@ -49,8 +49,32 @@ def build_window(project: str | Path | None = None, demo: bool = False,
     return window
 
 
+def release_workers_after_first_frame(window: QWidget, fallback_ms: int = 3000) -> None:
+    """Start the model workers once `window` has painted (or after `fallback_ms` regardless)."""
+    from sketchstudio.gui.workers import START_GATE
+
+    def release() -> None:
+        if START_GATE.held:
+            START_GATE.release()
+
+    class FirstFrame(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                QTimer.singleShot(150, release)  # let the backing store reach the screen first
+            return False
+
+    watcher = FirstFrame(window)
+    window.installEventFilter(watcher)
+    QTimer.singleShot(fallback_ms, release)
+
+
 def run_app(project: str | None = None, demo: bool = False) -> int:
+    from sketchstudio.gui.workers import START_GATE
+
     app = application()
+    START_GATE.hold()  # no torch import competing with the first frame
     window = build_window(project, demo)
+    release_workers_after_first_frame(window)
     window.show()
     return app.exec()

@@ -76,6 +76,43 @@ def error_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+class StartGate:
+    """Holds worker threads back until the window's first frame is on screen.
+
+    A model worker's first job imports torch and loads weights; started while the window is
+    still coming up it competes for the GIL with the GUI thread, and the window stays black and
+    deaf for seconds. `run_app` holds the gate from before the window is built until it has
+    painted; requests submitted meanwhile wait in their lanes and the threads start on release.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: list[ModelWorker] = []
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def hold(self) -> None:
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        waiting, self._waiting = self._waiting, []
+        for worker in waiting:
+            worker._start_if_needed()
+
+    def start(self, worker: ModelWorker) -> None:
+        if self._held:
+            if worker not in self._waiting:
+                self._waiting.append(worker)
+        else:
+            worker.start()
+
+
+START_GATE = StartGate()
+
+
 class ModelWorker(QThread):
     """A QThread serving one model: submit snapshots, receive `resultReady` / `failed`."""
 
@@ -119,9 +156,12 @@ class ModelWorker(QThread):
             self._pending[lane] = Job(request_id, lane, request)
             self._latest[lane] = request_id
             self._cond.notify_all()
-        if not self.isRunning() and not self._stopping:
-            self.start()
+        self._start_if_needed()
         return request_id
+
+    def _start_if_needed(self) -> None:
+        if not self.isRunning() and not self._stopping:
+            START_GATE.start(self)
 
     def cancel(self, lane: str | None = None) -> None:
         """Forget waiting requests and cancel running ones (on `lane`, or on every lane)."""

@@ -33,6 +33,8 @@ def drag(qtbot, view: DrawView, points: list[tuple[float, float]]) -> list[tuple
     """Press, move and release the left button through sketch points; returns where the canvas
     maps the integer widget positions back to (what a stroke should hold)."""
     canvas = view.canvas
+    # a user presses on what is on screen: input before the pair is painted is dropped
+    qtbot.waitUntil(lambda: canvas.painted_pair == canvas.pair_id, timeout=2000)
     qpoints = [widget_point(view, x, y) for x, y in points]
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=qpoints[0])
     for p in qpoints[1:]:

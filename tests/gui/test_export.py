@@ -19,6 +19,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def _draw(qtbot, view: DrawView) -> None:
     canvas = view.canvas
+    qtbot.waitUntil(lambda: canvas.painted_pair == canvas.pair_id, timeout=2000)  # on screen first
     pts = [canvas.to_widget(x, y).toPoint() for x, y in ((30, 30), (120, 80), (220, 200))]
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=pts[0])
     for p in pts[1:]:

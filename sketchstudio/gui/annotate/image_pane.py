@@ -45,6 +45,10 @@ class ImagePane(QWidget):
         self._center = (0.5, 0.5)  # image fractions at the widget centre
         self._pan_from: tuple[QPointF, tuple[float, float]] | None = None
         self.suggestion_painted_at = 0.0
+        # The pair on screen: input pressed while another pair is loaded but not yet painted
+        # was meant for the one on screen, so it is dropped instead of applied to the new one.
+        self.painted_pair: int | None = None
+        self._press_dropped = False
         self.setMouseTracking(True)
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -128,6 +132,9 @@ class ImagePane(QWidget):
             return
         if event.button() != Qt.MouseButton.LeftButton or self.image is None:
             return
+        self._press_dropped = self.painted_pair != self._pair_id()
+        if self._press_dropped:
+            return
         xy = self.widget_to_image(event.position())
         if not self._inside(xy) and not self.controller.suggestion_at(
                 self.side, xy, HIT_RADIUS_PX / self.scale()):
@@ -143,7 +150,8 @@ class ImagePane(QWidget):
             d = event.position() - start
             self.set_view(self._zoom, cx - d.x() / (w * s), cy - d.y() / (h * s))
             return
-        if self.controller.drag_state is not None and event.buttons() & Qt.MouseButton.LeftButton:
+        if (self.controller.drag_state is not None and event.buttons() & Qt.MouseButton.LeftButton
+                and not self._press_dropped):
             self.controller.drag(self.side, self._clamped(self.widget_to_image(event.position())))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -151,6 +159,9 @@ class ImagePane(QWidget):
                                                               Qt.MouseButton.RightButton):
             self._pan_from = None
             self.setCursor(Qt.CursorShape.CrossCursor)
+            return
+        if event.button() == Qt.MouseButton.LeftButton and self._press_dropped:
+            self._press_dropped = False
             return
         if event.button() == Qt.MouseButton.LeftButton and self.controller.drag_state is not None:
             self.controller.release(self.side, self._clamped(self.widget_to_image(event.position())))
@@ -180,7 +191,12 @@ class ImagePane(QWidget):
 
     # --- painting ------------------------------------------------------------------------------
 
+    def _pair_id(self) -> int | None:
+        pair = self.controller.pair
+        return pair.id if pair is not None else None
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        self.painted_pair = self._pair_id()
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#26272b"))
         if self.image is None:

@@ -70,6 +70,10 @@ class SketchCanvas(QWidget):
         self.naive_repaint = False  # benchmark switch: paint every stroke on every frame
         self.paint_count = 0  # paint events handled (tests and benchmarks check repaints happen)
         self.pair_id: int | None = None
+        # The pair on screen: a press that arrives after another pair was loaded but before it
+        # was painted was meant for the pair the user saw, so it is dropped, never drawn here.
+        self.painted_pair: int | None = None
+        self._press_dropped = False
         self.sketch: Sketch | None = None
         self.photo: QImage | None = None
         self._base_image: QImage | None = None
@@ -317,6 +321,7 @@ class SketchCanvas(QWidget):
     # -- painting ------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         self.paint_count += 1
+        self.painted_pair = self.pair_id
         if self._dirty and self._active_tool is None:
             self._load_sketch(full=False)
         painter = QPainter(self)
@@ -416,7 +421,9 @@ class SketchCanvas(QWidget):
             self._panning = event.position()
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         elif event.button() == Qt.MouseButton.LeftButton and self._active_tool is None:
-            self._press(event.position(), 1.0, time.monotonic())
+            self._press_dropped = self.painted_pair != self.pair_id
+            if not self._press_dropped:
+                self._press(event.position(), 1.0, time.monotonic())
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -437,7 +444,10 @@ class SketchCanvas(QWidget):
             self._panning = None
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor)
         elif event.button() == Qt.MouseButton.LeftButton:
-            self._release(event.position(), 1.0, time.monotonic())
+            if self._press_dropped:
+                self._press_dropped = False
+            else:
+                self._release(event.position(), 1.0, time.monotonic())
         event.accept()
 
     def tabletEvent(self, event: QTabletEvent) -> None:
@@ -447,6 +457,9 @@ class SketchCanvas(QWidget):
         if kind == QEvent.Type.TabletPress:
             if self._space or self._active_tool is not None:
                 event.ignore()
+                return
+            if self.painted_pair != self.pair_id:  # meant for the pair that was on screen
+                event.accept()
                 return
             eraser_end = event.pointerType() == QPointingDevice.PointerType.Eraser
             self._tablet_eraser = eraser_end
