@@ -76,6 +76,7 @@ class WorkspaceContext:
         self.actions = actions if actions is not None else ActionRegistry(self.settings, None)
         self.pair_changed: Callbacks[int | None] = Callbacks()
         self.errors: Callbacks[str] = Callbacks()  # one-line messages for the status bar
+        self.notices: Callbacks[str] = Callbacks()  # one-line confirmations ("Exported …")
         self.edit_failed: Callbacks[EditFailure] = Callbacks()  # a message with "Retry"
         self._pair_id: int | None = None
         self._disconnect = store.events.connect(self._on_store_event)

@@ -355,7 +355,24 @@ class MainWindow(QMainWindow):
 
     def set_pair_status(self, status: PairStatus) -> None:
         if self.context is not None and self.context.pair_id is not None:
+            if status is PairStatus.DONE:
+                missing = self._unsettled_keypoints(self.context.pair_id)
+                if missing:
+                    self._show_error(f"Not marked done: {missing} — place every keypoint on both images "
+                                     "or mark its side not visible (V)")
+                    return
             push(self.context.undo_stack, SetPairStatusCommand(self.context, self.context.pair_id, status))
+
+    def _unsettled_keypoints(self, pair_id: int) -> str:
+        """'' when the pair can be done: all keypoints placed (or not visible) and confirmed."""
+        store = self.context.store
+        total = store.keypoints_per_pair
+        settled = {k.index for k in store.keypoints(pair_id) if k.is_complete}
+        open_ = [i + 1 for i in range(total) if i not in settled]
+        if not open_:
+            return ""
+        return f"{total - len(open_)}/{total} keypoints settled, keypoint{'s' * (len(open_) > 1)} " \
+               + ", ".join(map(str, open_)) + " still open"
 
     # -- events --------------------------------------------------------------------------------
     def _on_pair_changed(self, _pair_id: int | None) -> None:

@@ -43,6 +43,7 @@ class Settings:
     underlay_opacity: float = 0.35
     shortcuts: dict[str, list[str]] = field(default_factory=dict)  # action id -> QKeySequence texts
     last_view: str = "draw"
+    last_export_dir: str = ""  # the folder the last export/save dialog wrote to
     warp_model: str = ""  # model id for Annotate's suggestions ("" = the default)
     s2i_model: str = ""  # model id for Render ("" = the default)
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "mps" (weights.device.select_device)
@@ -82,6 +83,7 @@ class Settings:
         self.shortcuts = {k: [t for t in v if isinstance(t, str)]
                           for k, v in pick("shortcuts", dict, {}).items() if isinstance(v, list)}
         self.last_view = pick("last_view", str, "draw")
+        self.last_export_dir = pick("last_export_dir", str, "")
         self.warp_model = pick("warp_model", str, "")
         self.s2i_model = pick("s2i_model", str, "")
         self.device = pick("device", str, "auto")
@@ -116,6 +118,18 @@ class Settings:
         text = str(Path(project).resolve())
         self.recent_projects = [text] + [p for p in self.recent_projects if p != text]
         del self.recent_projects[MAX_RECENT:]
+
+    def export_dir(self, project: str | Path | None = None) -> Path:
+        """Where a save/export dialog opens: the last folder written to, else the project's."""
+        last = Path(self.last_export_dir) if self.last_export_dir else None
+        if last is not None and last.is_dir():
+            return last
+        if project is not None and Path(project).parent.is_dir():
+            return Path(project).parent
+        return Path.home()
+
+    def remember_export(self, path: str | Path) -> None:
+        self.last_export_dir = str(Path(path).resolve().parent)
 
     def existing_recent(self) -> list[Path]:
         return [Path(p) for p in self.recent_projects if Path(p).is_file()]

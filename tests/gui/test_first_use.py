@@ -99,3 +99,130 @@ def test_model_workers_wait_for_the_first_frame(qtbot, project_path) -> None:
     finally:
         START_GATE.release()
     window.close()
+
+
+# --- Draw: defects 1, 4, 9, 10, 12 ------------------------------------------------------------------
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QPoint  # noqa: E402
+
+from sketchstudio.core.model import PairStatus  # noqa: E402
+
+
+@pytest.fixture
+def draw(qtbot, context):
+    view = DrawView(context)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activate()
+    view.activateWindow()
+    qtbot.waitUntil(lambda: view.canvas.painted_pair == context.pair_id)
+    yield view
+    view.shutdown()
+
+
+def _drag(qtbot, canvas, points) -> None:
+    qpoints = [canvas.to_widget(x, y).toPoint() for x, y in points]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=qpoints[0])
+    for p in qpoints[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=qpoints[-1])
+
+
+def test_1_space_drag_pans_after_the_opacity_slider_was_clicked(qtbot, draw, context) -> None:
+    canvas = draw.canvas
+    slider = draw.opacity_slider
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.width() // 4, slider.height() // 2))
+    qtbot.mouseMove(canvas, canvas.to_widget(60, 60).toPoint())
+    focus = QApplication.focusWidget() or canvas  # the keyboard goes where focus is
+    qtbot.keyPress(focus, Qt.Key.Key_Space)
+    start = canvas.to_sketch(QPointF(200, 200))
+    _drag(qtbot, canvas, [(50, 50), (90, 90), (120, 110)])
+    qtbot.keyRelease(QApplication.focusWidget() or canvas, Qt.Key.Key_Space)
+    assert context.store.sketch(context.pair_id).strokes == ()
+    assert canvas.to_sketch(QPointF(200, 200)) != pytest.approx(start)
+
+
+def test_4_status_counts_strokes_after_erase_undo_redo_and_clear(qtbot, window) -> None:
+    window.set_view("draw")
+    view = window.views["draw"]
+    canvas = view.canvas
+    qtbot.waitUntil(lambda: canvas.painted_pair == window.context.pair_id)
+
+    def count() -> str:
+        return window.view_status.text().split(" · ")[1]
+
+    _drag(qtbot, canvas, [(30, 30), (100, 40)])
+    _drag(qtbot, canvas, [(30, 150), (100, 160)])
+    assert count() == "2 strokes"
+    view.set_tool(view.canvas.tool_kind.STROKE_ERASER)
+    _drag(qtbot, canvas, [(60, 20), (60, 50)])
+    assert count() == "1 stroke"
+    window.actions_.action("edit.undo").trigger()
+    assert count() == "2 strokes"
+    window.actions_.action("edit.redo").trigger()
+    assert count() == "1 stroke"
+    view.named_actions["draw.clear"].trigger()
+    assert count() == "0 strokes"
+    window.actions_.action("edit.undo").trigger()
+    assert count() == "1 stroke"
+    view.set_tool(view.canvas.tool_kind.PEN)
+    for _ in range(3):
+        view.named_actions["draw.bigger"].trigger()
+    import re
+
+    assert re.match(r"Pen \d+(\.\d)?px · ", window.view_status.text()), window.view_status.text()
+
+
+def test_9_red_ink_stays_red_over_the_photo_underlay(qtbot, draw, context) -> None:
+    draw.set_colour("#ff0000")
+    draw.set_brush_size(14)
+    draw.set_underlay_opacity(80)
+    _drag(qtbot, draw.canvas, [(40, 128), (128, 128), (220, 128)])
+    qtbot.waitUntil(lambda: draw.canvas.painted_pair == context.pair_id)
+    colour = draw.canvas.grab().toImage().pixelColor(draw.canvas.to_widget(128, 128).toPoint())
+    assert (colour.red(), colour.green(), colour.blue()) == (255, 0, 0), colour.name()
+
+
+def test_10_sketch_export_opens_in_the_project_folder_and_confirms(qtbot, draw, context, tmp_path,
+                                                                  monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    starts: list[str] = []
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+
+    def save(_parent, _caption, start, _filter):
+        starts.append(start)
+        return str(target / "mine"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save)
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (256, True))
+    notices: list[str] = []
+    context.notices.connect(notices.append)
+    _drag(qtbot, draw.canvas, [(30, 30), (90, 90)])
+    draw.named_actions["draw.export_png"].trigger()
+    assert starts[0].startswith(str(context.store.path.parent)), starts
+    assert (target / "mine.png").is_file()
+    assert notices and str(target / "mine.png") in notices[-1]
+    draw.named_actions["draw.export_svg"].trigger()
+    assert starts[1].startswith(str(target)), "the second export opens where the first one went"
+
+
+def test_12_done_needs_settled_keypoints_and_a_stroke_starts_progress(qtbot, window) -> None:
+    context = window.context
+    pid = context.pair_id
+    assert context.store.pair(pid).status is PairStatus.TODO
+    window.actions_.action("pair.status.done").trigger()
+    assert context.store.pair(pid).status is PairStatus.TODO
+    assert "Not marked done" in window.statusBar().currentMessage()
+    window.set_view("draw")
+    canvas = window.views["draw"].canvas
+    qtbot.waitUntil(lambda: canvas.painted_pair == pid)
+    _drag(qtbot, canvas, [(30, 30), (100, 40)])
+    assert context.store.pair(pid).status is PairStatus.IN_PROGRESS
+    window.actions_.action("edit.undo").trigger()  # one step undoes both
+    assert context.store.pair(pid).status is PairStatus.TODO
+    assert context.store.sketch(pid).strokes == ()

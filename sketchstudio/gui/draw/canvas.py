@@ -27,10 +27,11 @@ from PySide6.QtGui import (
     QTabletEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
 from sketchstudio.core.events import ChangeEvent, ChangeKind
-from sketchstudio.core.model import Sketch, Stroke
+from sketchstudio.core.model import PairStatus, Sketch, Stroke
+from sketchstudio.gui.commands import SetPairStatusCommand
 from sketchstudio.gui.context import WorkspaceContext
 from sketchstudio.gui.draw.commands import AddStrokeCommand, RemoveStrokesCommand, push
 from sketchstudio.gui.draw.geometry import strokes_hit
@@ -123,8 +124,9 @@ class SketchCanvas(QWidget):
             self.layer.append(sketch.strokes[n:])
         else:
             if old is None or full or old.base_image != sketch.base_image:
-                self._base_image = (read_qimage(self.context.store.resolve(sketch.base_image))
-                                    if sketch.base_image else None)
+                base = (read_qimage(self.context.store.resolve(sketch.base_image))
+                        if sketch.base_image else None)
+                self._base_image = ink_on_clear(base) if base is not None and not base.isNull() else None
             self.layer.reset(sketch.width, sketch.height, sketch.strokes, self._base_image,
                              self._layer_scale())
         self.sketch = sketch
@@ -162,7 +164,7 @@ class SketchCanvas(QWidget):
         return self.pen.width if self.tool_kind is ToolKind.PEN else self.pixel_eraser.width
 
     def set_brush_size(self, size: float) -> None:
-        size = min(200.0, max(0.5, size))
+        size = round(min(200.0, max(0.5, size)), 1)  # what the size box shows
         if self.tool_kind is ToolKind.PEN:
             self.pen.width = size
         else:
@@ -221,7 +223,7 @@ class SketchCanvas(QWidget):
             if stroke is not None:
                 self._paint_live_tail(tool, stroke, before)
                 self._own_stroke = stroke
-                push(self.context.undo_stack, AddStrokeCommand(self.context, self.pair_id, stroke))
+                self._push_stroke(AddStrokeCommand(self.context, self.pair_id, stroke))
             if self._own_stroke is not None:  # not announced by the store (it failed): resync
                 self._own_stroke = None
                 self.layer.abort_live()
@@ -231,6 +233,26 @@ class SketchCanvas(QWidget):
             if hit:
                 push(self.context.undo_stack, RemoveStrokesCommand(self.context, self.pair_id, hit))
         self.update()
+
+    def _push_stroke(self, command: AddStrokeCommand) -> None:
+        """The first stroke on a "To do" pair also marks it "In progress" (one undo step), as
+        "New sketch for this photo" does."""
+        stack = self.context.undo_stack
+        try:
+            todo = self.context.store.pair(command.pair_id).status is PairStatus.TODO
+        except KeyError:
+            todo = False
+        if not todo:
+            push(stack, command)
+            return
+        stack.beginMacro(command.text())
+        stored = push(stack, command)
+        if stored:
+            push(stack, SetPairStatusCommand(self.context, command.pair_id, PairStatus.IN_PROGRESS))
+        stack.endMacro()
+        if not stored and stack.index() > 0:  # the stroke was refused: drop the empty step too
+            stack.command(stack.index() - 1).setObsolete(True)
+            stack.undo()
 
     def _paint_live_tail(self, tool: PenTool, stroke: Stroke, before: int) -> None:
         tail = stroke.points[max(0, before - 1):]
@@ -340,8 +362,8 @@ class SketchCanvas(QWidget):
             painter.setOpacity(self.underlay_opacity)
             painter.drawImage(_aspect_fit(self.photo, paper), self.photo)
             painter.setOpacity(1.0)
-            # multiply: white paper in a raster base sketch lets the photo through, lines stay dark
-            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+            # the ink goes over the photo unchanged (a red stroke stays red); a raster base sketch
+            # is shown as ink on transparent paper (`ink_on_clear`), so the photo shows through
         if self.naive_repaint:
             self._paint_naive(painter, paper)
         else:
@@ -502,6 +524,12 @@ class SketchCanvas(QWidget):
         super().keyReleaseEvent(event)
 
     def enterEvent(self, event: QEvent) -> None:
+        # the canvas takes the keyboard under the pointer (Space+drag pans) unless the user is
+        # typing somewhere (the size box)
+        focus = QApplication.focusWidget()
+        if not isinstance(focus, QLineEdit | QAbstractSpinBox | QTextEdit | QPlainTextEdit) \
+                and self.window().isActiveWindow():
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
         self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor)
         super().enterEvent(event)
 
@@ -513,6 +541,25 @@ class SketchCanvas(QWidget):
     def shutdown(self) -> None:
         self._rescale_timer.stop()
         self._disconnect()
+
+
+def ink_on_clear(image: QImage) -> QImage:
+    """A raster sketch (dark lines on light paper) as ink on transparent paper: alpha is the
+    darkness, the colour is what gives the original pixel over white. Over white it looks as
+    before; over the photo underlay the paper no longer hides the photo."""
+    import numpy as np
+
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = rgba.width(), rgba.height()
+    data = np.frombuffer(rgba.constBits(), np.uint8).reshape(h, rgba.bytesPerLine())[:, :w * 4]
+    rgb = data.reshape(h, w, 4)[..., :3].astype(np.float32)
+    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    alpha = np.clip(255.0 - lum, 0.0, 255.0) * (data.reshape(h, w, 4)[..., 3] / 255.0)
+    a = np.maximum(alpha, 1e-3)[..., None] / 255.0
+    colour = np.clip((rgb - (1.0 - a) * 255.0) / a, 0, 255)
+    out = np.dstack([colour, alpha[..., None]]).astype(np.uint8)
+    result = QImage(out.tobytes(), w, h, w * 4, QImage.Format.Format_RGBA8888)
+    return result.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
 
 
 def _aspect_fit(image: QImage, frame: QRectF) -> QRectF:

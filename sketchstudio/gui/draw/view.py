@@ -72,9 +72,18 @@ class DrawView(WorkspaceView):
     def status_text(self) -> str:
         names = {ToolKind.PEN: "Pen", ToolKind.ERASER: "Pixel eraser",
                  ToolKind.STROKE_ERASER: "Stroke eraser"}
-        n = len(self.canvas.layer.strokes)
-        return (f"{names[self.canvas.tool_kind]} {self.canvas.brush_size:g}px · {n} stroke{'s' * (n != 1)}"
+        n = self._stroke_count()
+        return (f"{names[self.canvas.tool_kind]} {_px(self.canvas.brush_size)}px · {n} stroke{'s' * (n != 1)}"
                 f" · {self.canvas.zoom * 100:.0f}%")
+
+    def _stroke_count(self) -> int:
+        """From the store, not the canvas layer (that one is refreshed lazily, at the next paint)."""
+        if self.canvas.pair_id is None:
+            return 0
+        try:
+            return len(self.context.store.sketch(self.canvas.pair_id).strokes)
+        except KeyError:
+            return 0
 
     def shutdown(self) -> None:
         self.canvas.shutdown()
@@ -134,6 +143,7 @@ class DrawView(WorkspaceView):
         self.size_spin.valueChanged.connect(self.set_brush_size)
         bar.addWidget(self.size_spin)
         self.colour_button = QToolButton(bar)
+        self.colour_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.colour_button.setToolTip("Brush colour  (C)")
         self.colour_button.clicked.connect(self.choose_colour)
         bar.addWidget(self.colour_button)
@@ -237,9 +247,12 @@ class DrawView(WorkspaceView):
         if pair is None:
             return
         stem = (pair.name or f"pair-{pair.id}").replace("/", "_")
-        path, _ = QFileDialog.getSaveFileName(self, "Export sketch", f"{stem}{suffix}", file_filter)
+        start = self.context.settings.export_dir(self.context.store.path) / f"{stem}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, "Export sketch", str(start), file_filter)
         if not path:
             return
+        if not path.lower().endswith(suffix):
+            path += suffix
         try:
             sketch = self.context.store.sketch(pair.id)
             if suffix == ".png":
@@ -254,6 +267,9 @@ class DrawView(WorkspaceView):
                 export.export_svg(sketch, path, resolve=self.context.store.resolve)
         except UserError as exc:
             QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.context.settings.remember_export(path)
+        self.context.notices.emit(f"Exported the sketch to {path}")
 
     # -- display -------------------------------------------------------------------------------
     def _show_zoom(self, zoom: float) -> None:
@@ -272,6 +288,10 @@ class DrawView(WorkspaceView):
         self.colour_button.setIcon(QIcon(pixmap))
 
 
+def _px(size: float) -> str:
+    return f"{round(size, 1):g}"
+
+
 def _caption(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("Muted")
@@ -284,5 +304,7 @@ def _slider(parent: QWidget, low: int, high: int, value: int) -> QSlider:
     slider.setRange(low, high)
     slider.setValue(value)
     slider.setFixedWidth(90)
+    # a click on a slider must not take the keyboard from the canvas (Space+drag pans there)
+    slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return slider
 
