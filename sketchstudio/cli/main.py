@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from sketchstudio import __version__
-from sketchstudio.core.errors import UserError
+from sketchstudio.core.errors import UserError, printable
 
 # Subcommand name -> module that registers it. Imported lazily so `sketchstudio info` never
 # pays for Qt or torch.
@@ -70,8 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(run_app(project=args.project, demo=args.demo) or 0)
     except UserError as exc:
-        print(f"sketchstudio: error: {exc}", file=sys.stderr)
+        print(f"sketchstudio: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # what no command turned into a UserError: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(printable(f"sketchstudio: error: {where}{exc.strerror or exc}"), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("sketchstudio: interrupted", file=sys.stderr)
         return 130

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sketchstudio.core.errors import UserError
+from sketchstudio.core.errors import UserError, printable
 
 FORMATS = ("psc6k", "json", "coco")
 PSC6K_KINDS = ("test_ps", "test_st", "train_ps", "train_st")
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                      help="folder the CSV's image paths are relative to (the Sketchy root)")
     imp.add_argument("--split", help="split name for the imported pairs (default: from the CSV name)")
     imp.add_argument("--no-check-images", dest="check_images", action="store_false",
-                     help="do not open every image while importing a CSV")
+                     help="do not decode every image while importing a CSV or JSON file")
     imp.add_argument("--recursive", action="store_true", help="with --folder: include sub-folders")
     imp.add_argument("--category", help="with --folder: category of every photo (default: folder name)")
     imp.set_defaults(func=run_import)
@@ -72,14 +72,17 @@ def run_import(args: argparse.Namespace) -> int:
     created = not args.project.exists()
     store = ProjectStore.open_or_create(args.project, **create_kw)
     try:
-        message = _import_into(store, args, document)
+        if not created:
+            store.check_integrity()  # never add to a damaged project
+        with store.transaction():  # one import, one transaction: all or nothing
+            message = _import_into(store, args, document)
     except BaseException:
         store.close()
         if created:
             _remove_project(args.project)
         raise
     store.close()
-    print(f"{args.project}: {message}")
+    print(printable(f"{args.project}: {message}"))
     return 0
 
 
@@ -94,7 +97,7 @@ def _import_into(store: Any, args: argparse.Namespace, document: Any) -> str:
     if args.json is not None:
         from sketchstudio.core.io.project_json import import_json
 
-        json_report = import_json(store, args.json, document)
+        json_report = import_json(store, args.json, document, check_images=args.check_images)
         return f"imported {json_report.added} pairs from {args.json}" + _skipped(json_report.skipped_existing)
     from sketchstudio.core.io.photo_folder import import_photo_folder
 
@@ -109,23 +112,25 @@ def run_export(args: argparse.Namespace) -> int:
 
     if args.kind is not None and args.format != "psc6k":
         raise UserError("--kind only applies to --format psc6k")
-    with ProjectStore.open(args.project) as store:
+    with ProjectStore.open(args.project, read_only=True) as store:
+        store.check_integrity()
         out: Path = args.output
         if args.format == "json":
             from sketchstudio.core.io.project_json import export_json
 
-            print(f"{out}: wrote {export_json(store, out)} pairs")
+            print(printable(f"{out}: wrote {export_json(store, out)} pairs"))
         elif args.format == "coco":
             from sketchstudio.core.io.coco import export_coco
 
-            print(f"{out}: wrote {export_coco(store, out)} annotations")
+            print(printable(f"{out}: wrote {export_coco(store, out)} annotations"))
         else:
             from sketchstudio.core.io.psc6k import export_psc6k, export_psc6k_folder
 
             folder = out.is_dir() or (out.suffix.lower() != ".csv" and args.kind is None)
             reports = export_psc6k_folder(store, out) if folder else [export_psc6k(store, out, args.kind)]
             for r in reports:
-                print(f"{r.path}: wrote {r.rows} rows for {r.pairs} pairs ({r.skipped} pairs left out)")
+                print(printable(f"{r.path}: wrote {r.rows} rows for {r.pairs} pairs "
+                                f"({r.skipped} pairs left out)"))
     return 0
 
 
@@ -133,7 +138,8 @@ def run_info(args: argparse.Namespace) -> int:
     from sketchstudio.core.migrations import SCHEMA_VERSION
     from sketchstudio.core.store import ProjectStore
 
-    with ProjectStore.open(args.project) as store:
+    with ProjectStore.open(args.project, read_only=True) as store:
+        store.check_integrity()
         stats = store.stats()
         summary = {
             "project": str(store.path), "name": store.name, "schema": SCHEMA_VERSION,
@@ -144,11 +150,16 @@ def run_info(args: argparse.Namespace) -> int:
             "categories": stats.categories, "statuses": stats.statuses,
         }
     if args.json:
-        print(json.dumps(summary, indent=1))
+        text = json.dumps(summary, indent=1, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: escape it
+            text = json.dumps(summary, indent=1, ensure_ascii=True)
+        print(text)
         return 0
     named = {k: v for k, v in stats.categories.items() if k}
-    print(f"project          {summary['project']} ({summary['name']})")
-    print(f"images root      {summary['images_root'] or '-'}")
+    print(printable(f"project          {summary['project']} ({summary['name']})"))
+    print(printable(f"images root      {summary['images_root'] or '-'}"))
     print(f"pairs            {stats.pairs}")
     print(f"annotated pairs  {stats.annotated_pairs} ({stats.complete_pairs} with all "
           f"{store.keypoints_per_pair} keypoints complete)")

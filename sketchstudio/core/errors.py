@@ -17,7 +17,7 @@ class UserError(Exception):
 
     def __init__(self, message: str, *, path: str | PathLike[str] | None = None,
                  where: str | None = None) -> None:
-        self.path = None if path is None else str(path)
+        self.path = None if path is None else printable(str(path))
         self.where = where
         self.detail = message
         parts = []
@@ -26,7 +26,26 @@ class UserError(Exception):
         if where:
             parts.append(where)
         prefix = ": ".join(parts)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+        super().__init__(printable(f"{prefix}: {message}" if prefix else message))
+
+
+def printable(text: str) -> str:
+    """`text` as one printable line: line breaks become `\\n`, and bytes of a file name that are
+    not valid UTF-8 (surrogate escapes) become `\\xNN`, so printing it never fails."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def check_name(path: str | PathLike[str]) -> None:
+    """FormatError if a path cannot be stored as text (a file name that is not valid UTF-8)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormatError("the file name is not valid UTF-8; rename it", path=path) from None
 
 
 class FormatError(UserError):

@@ -14,6 +14,10 @@ from PIL import Image, UnidentifiedImageError
 
 from sketchstudio.core.errors import FormatError
 
+MAX_IMAGE_PIXELS = 64_000_000
+"""Largest image SketchStudio opens (64 MP, e.g. 8000×8000): bounds the memory one decode takes.
+Larger files are refused with one line (never Pillow's DecompressionBombWarning on stderr)."""
+
 _PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
                EOFError)
 
@@ -27,6 +31,7 @@ def load_image(path: str | os.PathLike[str], mode: str = "RGB") -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as img:
+                _check_pixels(img, p)
                 img.load()
                 transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
                 if transparent and mode in ("RGB", "L"):
@@ -41,14 +46,46 @@ def load_image(path: str | os.PathLike[str], mode: str = "RGB") -> Image.Image:
         raise FormatError(_describe(exc), path=p) from exc
 
 
+def check_image(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) after decoding every pixel: what importers run, so a truncated JPEG or a
+    corrupt PNG is refused at import rather than when it is first shown. FormatError if the file
+    is missing, not an image, corrupt, or larger than `MAX_IMAGE_PIXELS`."""
+    p = Path(path)
+    _require_file(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                _check_pixels(img, p)
+                img.load()
+                return img.size
+    except Image.DecompressionBombWarning as exc:
+        raise FormatError("image is too large to open safely", path=p) from exc
+    except _PIL_ERRORS as exc:
+        raise FormatError(_describe(exc), path=p) from exc
+
+
+def _check_pixels(img: Image.Image, p: Path) -> None:
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise FormatError(f"image has no pixels ({w}×{h})", path=p)
+    if w * h > MAX_IMAGE_PIXELS:
+        raise FormatError(f"image is {w}×{h} pixels, more than the {MAX_IMAGE_PIXELS // 1_000_000} MP "
+                          "SketchStudio opens", path=p)
+
+
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) from the header only: the fast check importers run on thousands of
     files. FormatError if the file is missing or not an image."""
     p = Path(path)
     _require_file(p)
     try:
-        with Image.open(p) as img:
-            return img.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                return img.size
+    except Image.DecompressionBombWarning as exc:
+        raise FormatError("image is too large to open safely", path=p) from exc
     except _PIL_ERRORS as exc:
         raise FormatError(_describe(exc), path=p) from exc
 

@@ -62,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from sketchstudio.core.errors import ProjectError
+from sketchstudio.core.errors import ProjectError, check_name
 from sketchstudio.core.events import ChangeEvent, ChangeKind, EventEmitter
 from sketchstudio.core.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate, schema_version
 from sketchstudio.core.model import (
@@ -89,6 +89,8 @@ UNFINISHED = (PairStatus.TODO, PairStatus.IN_PROGRESS)
 _PAIR_COLUMNS = ("id, photo, sketch, category, name, split, flip, status, created, modified, extra")
 DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds a write waits for another writer before "the project is busy" (headless commands)."""
+MAX_SKETCH_SIDE = 8192
+"""Largest sketch canvas side: a canvas is rendered in memory (×4 when supersampled)."""
 MAX_COORDINATE = 1e6
 """Keypoint coordinates beyond ±this (pixels) are refused: no image is that large, and float32
 (what the models compute in) must hold every stored value."""
@@ -152,7 +154,7 @@ class ProjectStore:
                 now = time.time()
                 with _transaction(conn):
                     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-                        ("name", name if name is not None else target.stem),
+                        ("name", name if name is not None else _text(target.stem)),
                         ("keypoints_per_pair", str(int(keypoints_per_pair))),
                         ("created", repr(now)),
                         ("images_root", ""),
@@ -318,6 +320,7 @@ class ProjectStore:
         """Set (or with None clear) the folder relative image paths resolve from first."""
         value = ""
         if path is not None:
+            check_name(path)
             absolute = Path(os.path.abspath(path))
             try:
                 value = absolute.relative_to(self.root).as_posix() or "."
@@ -329,6 +332,10 @@ class ProjectStore:
     def set_name(self, name: str) -> None:
         self._set_meta({"name": name})
         self._emit(ChangeEvent(ChangeKind.PROJECT_RELOADED))
+
+    def protected_paths(self) -> list[Path]:
+        """The files an export must never replace: the project and its SQLite side files."""
+        return [self.path, *(_sidecar(self.path, s) for s in ("-wal", "-shm", "-journal"))]
 
     def resolve(self, stored_path: str) -> Path:
         """The absolute path of a stored image path: absolute as is, else the first existing of
@@ -597,8 +604,7 @@ class ProjectStore:
         return [_stroke_from_row(r) for r in rows]
 
     def set_sketch_size(self, pair_id: int, width: int, height: int) -> None:
-        if width < 1 or height < 1:
-            raise ValueError(f"sketch size must be positive, got {width}x{height}")
+        _check_sketch_size(width, height)
         with self._write() as conn:
             self._require_pair(conn, pair_id)
             conn.execute("UPDATE pairs SET sketch_width = ?, sketch_height = ?, modified = ? WHERE id = ?",
@@ -686,8 +692,10 @@ class ProjectStore:
             self._check_keypoint(kp)
         if len(set(indices)) != len(indices):
             raise ValueError(f"duplicate keypoint indices in pair {spec.photo!r}")
-        if spec.sketch_size[0] < 1 or spec.sketch_size[1] < 1:
-            raise ValueError(f"sketch size must be positive, got {spec.sketch_size}")
+        _check_sketch_size(*spec.sketch_size)
+        for value in (spec.photo, spec.sketch, spec.category, spec.name, spec.split):
+            if value is not None:
+                check_name(value)
 
     def _insert_pair(self, conn: sqlite3.Connection, spec: PairSpec, now: float) -> int:
         created = spec.created or now
@@ -878,6 +886,16 @@ def _project_error(exc: sqlite3.Error, path: Path) -> ProjectError:
                             else f"cannot write the project ({_one_line(str(exc))})", path=path)
     return ProjectError(f"database error: {_one_line(str(exc)) if str(exc) else type(exc).__name__}",
                         path=path)
+
+
+def _check_sketch_size(width: int, height: int) -> None:
+    if not (1 <= width <= MAX_SKETCH_SIDE and 1 <= height <= MAX_SKETCH_SIDE):
+        raise ValueError(f"sketch size must be 1..{MAX_SKETCH_SIDE} pixels a side, got {width}x{height}")
+
+
+def _text(value: str) -> str:
+    """`value` storable as UTF-8 (bytes of a file name that are not UTF-8 become U+FFFD)."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _sidecar(path: Path, suffix: str) -> Path:

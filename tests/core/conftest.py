@@ -25,7 +25,7 @@ class SketchyTree:
 
 
 def make_sketchy_tree(root: Path, *, per_class: int = 2, seed: int = 0) -> SketchyTree:
-    """Write tiny 16×16 photos (.jpg) and sketches (.png) in Sketchy's layout."""
+    """Write 256×256 photos (.jpg) and sketches (.png) in Sketchy's layout (keypoints lie on them)."""
     rng = np.random.default_rng(seed)
     rows = []
     for c, cls in enumerate(CLASSES, start=1):
@@ -36,7 +36,7 @@ def make_sketchy_tree(root: Path, *, per_class: int = 2, seed: int = 0) -> Sketc
             for rel, mode in ((photo, "RGB"), (sketch, "L")):
                 path = root / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
-                Image.new(mode, (16, 16), 200 if mode == "L" else (10 * c, 20 * i, 30)).save(path)
+                Image.new(mode, (256, 256), 200 if mode == "L" else (10 * c, 20 * i, 30)).save(path)
             rows.append(
                 Psc6kRow(
                     photo=photo,

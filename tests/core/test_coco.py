@@ -30,7 +30,7 @@ def test_coco_structure(sketchy: SketchyTree, store: ProjectStore, tmp_path: Pat
     assert len({im["id"] for im in coco["images"]}) == len(coco["images"])
     first_photo = next(im for im in photos if im["file_name"] == rows[0].photo)
     assert first_photo["pair_ids"] == [store.pair_ids()[0], extra.id]
-    assert (first_photo["width"], first_photo["height"]) == (16, 16)  # read from the image header
+    assert (first_photo["width"], first_photo["height"]) == (256, 256)  # read from the image header
 
     images = {im["id"]: im for im in coco["images"]}
     by_pair = {p["id"]: p for p in coco["pairs"]}

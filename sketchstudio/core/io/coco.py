@@ -12,13 +12,12 @@ sketch has no file: its entry is named `sketches/<pair id>.png` and marked `"vec
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from typing import Any
 
 from sketchstudio import __version__
-from sketchstudio.core.atomic import atomic_write
+from sketchstudio.core.atomic import refuse_output
 from sketchstudio.core.errors import FormatError
 from sketchstudio.core.images import image_size
 from sketchstudio.core.model import Keypoint, Side
@@ -91,10 +90,11 @@ def project_to_coco(store: ProjectStore) -> dict[str, Any]:
 
 def export_coco(store: ProjectStore, out: str | os.PathLike[str]) -> int:
     """Write the COCO keypoints JSON atomically; returns the number of annotations."""
+    from sketchstudio.core.io.project_json import write_json
+
+    refuse_output(out, store.protected_paths())
     document = project_to_coco(store)
-    with atomic_write(out, "w") as handle:
-        json.dump(document, handle, ensure_ascii=False, allow_nan=False)
-        handle.write("\n")
+    write_json(out, document)
     return len(document["annotations"])
 
 

@@ -2,7 +2,8 @@
 
 Each image file becomes a pair whose sketch the user will draw. The category is the name of the
 folder that holds the photo, so a Sketchy-like `<class>/<name>.jpg` tree imported recursively
-gets its classes. Every file is checked (header read) before the project is touched.
+gets its classes. Every file is decoded (and must lie inside the folder, links included) before
+the project is touched.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sketchstudio.core.errors import UserError
-from sketchstudio.core.images import image_size
+from sketchstudio.core.errors import FormatError, UserError, check_name
+from sketchstudio.core.images import check_image
 from sketchstudio.core.model import PairSpec
 from sketchstudio.core.store import ProjectStore
 
@@ -46,8 +47,12 @@ def import_photo_folder(store: ProjectStore, folder: str | os.PathLike[str], *, 
     photos = find_photos(folder, recursive=recursive)
     if not photos:
         raise UserError("no image files (.jpg, .png, ...) in this folder", path=folder)
+    real_root = Path(folder).resolve()
     for photo in photos:
-        image_size(photo)
+        check_name(photo)
+        if not photo.resolve().is_relative_to(real_root):
+            raise FormatError("links to a file outside the imported folder", path=photo)
+        check_image(photo)
     existing = store.pair_keys()
     specs = []
     for photo in photos:

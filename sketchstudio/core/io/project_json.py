@@ -21,8 +21,9 @@ from typing import Any
 
 from sketchstudio import __version__
 from sketchstudio.core import resources
-from sketchstudio.core.atomic import atomic_write
-from sketchstudio.core.errors import FormatError
+from sketchstudio.core.atomic import atomic_write, refuse_output
+from sketchstudio.core.errors import FormatError, UserError, check_name
+from sketchstudio.core.images import check_image
 from sketchstudio.core.io.schema_check import SchemaViolation, validate
 from sketchstudio.core.io.text_files import read_text
 from sketchstudio.core.model import (
@@ -35,7 +36,7 @@ from sketchstudio.core.model import (
     Stroke,
     Suggestion,
 )
-from sketchstudio.core.store import ProjectStore
+from sketchstudio.core.store import MAX_SKETCH_SIDE, ProjectStore
 
 FORMAT = "sketchstudio-project"
 VERSION = 1
@@ -89,11 +90,22 @@ def project_to_dict(store: ProjectStore) -> dict[str, Any]:
 
 def export_json(store: ProjectStore, out: str | os.PathLike[str]) -> int:
     """Write the project as JSON atomically; returns the number of pairs."""
+    refuse_output(out, store.protected_paths())
     document = project_to_dict(store)
-    with atomic_write(out, "w") as handle:
-        json.dump(document, handle, indent=1, ensure_ascii=False, allow_nan=False)
-        handle.write("\n")
+    write_json(out, document, indent=1)
     return len(document["pairs"])
+
+
+def write_json(out: str | os.PathLike[str], document: Any, **kw: Any) -> None:
+    """Stream `document` into `out` atomically; a value JSON cannot carry (a number overflowing
+    to infinity, text that is not UTF-8) is a UserError and leaves `out` as it was."""
+    try:
+        with atomic_write(out, "w") as handle:
+            json.dump(document, handle, ensure_ascii=False, allow_nan=False, **kw)
+            handle.write("\n")
+    except (ValueError, OverflowError, TypeError, RecursionError, UnicodeError) as exc:
+        raise UserError(f"the project holds a value JSON cannot represent ({str(exc)[:80]}); "
+                        "nothing was written", path=out) from exc
 
 
 def _keypoint_to_dict(kp: Keypoint) -> dict[str, Any]:
@@ -140,16 +152,25 @@ def parse_project_json(text: str, *, path: str | os.PathLike[str] = "<json>") ->
         raise FormatError("nested too deeply", path=path) from exc
     n = int(data["keypoints_per_pair"])
     specs = tuple(_pair_spec(item, n, path, f"pairs[{i}]") for i, item in enumerate(data["pairs"]))
+    seen: dict[tuple[str, str | None], int] = {}
+    for i, spec in enumerate(specs):
+        first = seen.setdefault((spec.photo, spec.sketch), i)
+        if first != i:
+            raise FormatError(f"the same photo and sketch as pairs[{first}] (a pair may appear once)",
+                              path=path, where=f"pairs[{i}]")
     return ProjectDocument(name=data.get("name", ""), keypoints_per_pair=n,
                            images_root=data.get("images_root"), pairs=specs)
 
 
 def import_json(store: ProjectStore, path: str | os.PathLike[str],
-                document: ProjectDocument | None = None) -> JsonImportReport:
+                document: ProjectDocument | None = None, *, check_images: bool = False) -> JsonImportReport:
     """Add the pairs of a JSON project to `store` in one transaction. Pairs already in the
     project (same photo and sketch) are skipped; the file's images root is adopted when the
-    project has none."""
+    project has none. With `check_images` every image is decoded first (as the CSV and folder
+    importers do) and keypoints must lie on their images."""
     document = document or read_project_json(path)
+    if check_images:
+        _check_document_images(store, document, path)
     if document.keypoints_per_pair > store.keypoints_per_pair:
         used = max((kp.index for spec in document.pairs for kp in spec.keypoints), default=-1)
         if used >= store.keypoints_per_pair:
@@ -162,9 +183,10 @@ def import_json(store: ProjectStore, path: str | os.PathLike[str],
         if key in existing:
             continue
         specs.append(spec)
-    store.add_pairs(specs)
-    if document.images_root and store.images_root is None:
-        store.set_images_root(document.images_root)
+    with store.transaction():  # pairs and images root: all or nothing
+        store.add_pairs(specs)
+        if document.images_root and store.images_root is None:
+            store.set_images_root(document.images_root)
     return JsonImportReport(added=len(specs), skipped_existing=len(document.pairs) - len(specs))
 
 
@@ -172,7 +194,47 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _check_document_images(store: ProjectStore, document: ProjectDocument,
+                           path: str | os.PathLike[str]) -> None:
+    from sketchstudio.core.io.psc6k import check_point
+
+    base = Path(document.images_root) if document.images_root else store.images_root or store.root
+    if not base.is_absolute():
+        base = Path(path).parent / base
+    sizes: dict[str, tuple[int, int]] = {}
+    for i, spec in enumerate(document.pairs):
+        for side, image in (("photo", spec.photo), ("sketch", spec.sketch)):
+            if image is None or image in sizes:
+                continue
+            target = Path(image) if Path(image).is_absolute() else base / image
+            try:
+                sizes[image] = check_image(target)
+            except FormatError as exc:
+                raise FormatError(f"{exc.detail}: {target}", path=path, where=f"pairs[{i}].{side}") from exc
+        for j, kp in enumerate(spec.keypoints):
+            for side, point, image in (("photo", kp.photo, spec.photo), ("sketch", kp.sketch, spec.sketch)):
+                if point is not None:
+                    size = sizes.get(image) if image is not None else spec.sketch_size
+                    check_point(point, size, side, path, f"pairs[{i}].keypoints[{j}].{side}")
+
+
 def _pair_spec(item: dict[str, Any], n: int, path: str | os.PathLike[str], where: str) -> PairSpec:
+    from sketchstudio.core.io.psc6k import check_inside_root, check_point
+
+    for field in ("photo", "sketch"):
+        value = item.get(field)
+        if isinstance(value, str):
+            check_name(value)
+            if not Path(value).is_absolute():  # our own exports keep absolute paths as they are
+                check_inside_root(value, path, f"{where}.{field}")
+    size = item.get("sketch_size", [256, 256])
+    if not all(1 <= int(v) <= MAX_SKETCH_SIDE for v in size[:2]):
+        raise FormatError(f"sketch_size must be 1..{MAX_SKETCH_SIDE} pixels a side, got {size[:2]}",
+                          path=path, where=f"{where}.sketch_size")
+    for j, kp in enumerate(item.get("keypoints", [])):
+        for side in ("photo", "sketch"):
+            if kp.get(side) is not None:
+                check_point(kp[side], None, side, path, f"{where}.keypoints[{j}].{side}")
     keypoints = []
     seen: set[int] = set()
     for j, kp in enumerate(item.get("keypoints", [])):

@@ -19,8 +19,9 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from sketchstudio.core.atomic import refuse_output
 from sketchstudio.core.errors import FormatError, UserError
-from sketchstudio.core.images import image_size
+from sketchstudio.core.images import check_image
 from sketchstudio.core.io.psc6k_csv import (
     KINDS,
     Psc6kRow,
@@ -40,6 +41,10 @@ from sketchstudio.core.store import ProjectStore
 
 TOLERANCE_PX = 0.01
 """Two rows describing the same pair (the two directions of an `_st` file) must agree this well."""
+BORDER_PX = 1.0
+"""A keypoint may lie this far outside the pixel centres (0..W-1) and still count as on the image."""
+MAX_IMAGE_SIDE = 65535
+"""Without image checks, coordinates beyond this are refused (no image format goes further)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +103,12 @@ def import_psc6k(store: ProjectStore, csv_path: str | os.PathLike[str],
         return root / path if root is not None else store.resolve(path)
 
     groups = _group_rows(rows, csv_file)
-    if check_images:
-        _check_images(groups.values(), resolved, csv_file)
-    # Everything is valid: from here on the project changes.
-    if adopt_root:
-        store.set_images_root(root)
+    for group in groups.values():
+        for column, path in (("photo", group.first.photo), ("sketch", group.first.sketch)):
+            check_inside_root(path, csv_file, f"line {group.first.line}, column {column}")
+    sizes = _check_images(groups.values(), resolved, csv_file) if check_images else {}
+    for group in groups.values():
+        _check_coordinates(group, sizes, csv_file)
     existing = store.pair_keys()
     specs = []
     for group in groups.values():
@@ -112,7 +118,11 @@ def import_psc6k(store: ProjectStore, csv_path: str | os.PathLike[str],
             continue
         existing.add(key)
         specs.append(_spec(row, key, group, split))
-    store.add_pairs(specs)
+    # Everything is valid: the project changes now, in one transaction (root and pairs).
+    with store.transaction():
+        if adopt_root:
+            store.set_images_root(root)
+        store.add_pairs(specs)
     return ImportReport(rows=len(rows), added=len(specs), skipped_existing=len(groups) - len(specs))
 
 
@@ -142,20 +152,55 @@ def _group_rows(rows: Sequence[Psc6kRow], csv_file: Path) -> dict[tuple[str, str
     return groups
 
 
-def _check_images(groups: Iterable[_Group], resolved: Callable[[str], Path], csv_file: Path) -> None:
-    checked: set[str] = set()
+def _check_images(groups: Iterable[_Group], resolved: Callable[[str], Path],
+                  csv_file: Path) -> dict[str, tuple[int, int]]:
+    """Decode every image once; their sizes by CSV path."""
+    sizes: dict[str, tuple[int, int]] = {}
     for group in groups:
         row = group.first
         for column, path in (("photo", row.photo), ("sketch", row.sketch)):
-            if path in checked:
+            if path in sizes:
                 continue
             image = resolved(path)
             try:
-                image_size(image)
+                sizes[path] = check_image(image)
             except FormatError as exc:
                 raise FormatError(f"{exc.detail}: {image}", path=csv_file,
                                   where=f"line {row.line}, column {column}") from exc
-            checked.add(path)
+    return sizes
+
+
+def check_inside_root(path: str, source: str | os.PathLike[str], where: str) -> None:
+    """FormatError unless `path` is relative and stays inside the folder it is relative to."""
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if posix.is_absolute() or Path(path).is_absolute() or (len(path) > 1 and path[1] == ":"):
+        raise FormatError(f"image path {path!r:.80} is absolute; paths must be relative to the images folder",
+                          path=source, where=where)
+    if ".." in posix.parts:
+        raise FormatError(f"image path {path!r:.80} leaves the images folder ('..')", path=source,
+                          where=where)
+
+
+def check_point(xy: tuple[float, float] | np.ndarray, size: tuple[int, int] | None, side: str,
+                source: str | os.PathLike[str], where: str) -> None:
+    """FormatError unless the point is finite and on an image of `size` (within `BORDER_PX`);
+    without a size, non-negative and below `MAX_IMAGE_SIDE`."""
+    x, y = float(xy[0]), float(xy[1])
+    w, h = size if size is not None else (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE)
+    ok = bool(np.isfinite(x) and np.isfinite(y)) and -BORDER_PX <= x <= w - 1 + BORDER_PX \
+        and -BORDER_PX <= y <= h - 1 + BORDER_PX
+    if not ok:
+        on = f"the {side} ({w}×{h})" if size is not None else f"0..{MAX_IMAGE_SIDE}"
+        raise FormatError(f"{side} keypoint ({x:.6g}, {y:.6g}) lies outside {on}", path=source, where=where)
+
+
+def _check_coordinates(group: _Group, sizes: dict[str, tuple[int, int]], csv_file: Path) -> None:
+    row = group.first
+    for side, xy, path in (("photo", group.photo_xy, row.photo), ("sketch", group.sketch_xy, row.sketch)):
+        if xy is None:
+            continue
+        for k, point in enumerate(xy):
+            check_point(point, sizes.get(path), side, csv_file, f"line {row.line}, keypoint {k + 1}")
 
 
 def _same_dir(a: Path, b: Path | None) -> bool:
@@ -187,7 +232,8 @@ def _spec(row: Psc6kRow, key: tuple[str, str], group: _Group, split: str) -> Pai
 
 # --- export --------------------------------------------------------------------------------------
 
-def export_psc6k(store: ProjectStore, out: str | os.PathLike[str], kind: str | None = None) -> ExportReport:
+def export_psc6k(store: ProjectStore, out: str | os.PathLike[str], kind: str | None = None,
+                 *, protected: Iterable[str | os.PathLike[str]] = ()) -> ExportReport:
     """Write one PSC6K CSV; `kind` (test_ps, test_st, train_ps, train_st) defaults to the one the
     file name says, else test_ps.
 
@@ -195,6 +241,7 @@ def export_psc6k(store: ProjectStore, out: str | os.PathLike[str], kind: str | N
     points on both sides; training kinds take the pairs of the train split.
     """
     out_path = Path(out)
+    refuse_output(out_path, [*store.protected_paths(), *protected])
     kind = kind or kind_from_name(out_path) or "test_ps"
     if kind not in KINDS:
         raise UserError(f"unknown PSC6K kind {kind!r}; expected one of {', '.join(KINDS)}")
