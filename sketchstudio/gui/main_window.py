@@ -527,8 +527,14 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def _last_dir(self) -> str:
-        recent = self.settings.existing_recent()
-        return str(recent[0].parent) if recent else str(Path.home())
+        """The folder of the last project the user opened, never the demo's copy in the data dir."""
+        from sketchstudio.core.demo import demo_copy_dir
+
+        demo = demo_copy_dir().resolve()
+        for path in self.settings.existing_recent():
+            if not path.resolve().is_relative_to(demo):
+                return str(path.parent)
+        return str(Path.home())
 
     # -- geometry and closing ------------------------------------------------------------------
     def _restore_geometry(self) -> None:

@@ -226,3 +226,37 @@ def test_12_done_needs_settled_keypoints_and_a_stroke_starts_progress(qtbot, win
     window.actions_.action("edit.undo").trigger()  # one step undoes both
     assert context.store.pair(pid).status is PairStatus.TODO
     assert context.store.sketch(pid).strokes == ()
+
+
+# --- 5: the browser thumbnail shows what was drawn -------------------------------------------------
+
+def _sketch_thumb(window, pair_id: int):
+    browser = window.browser
+    row = browser.model.row_of(pair_id)
+    index = browser.proxy.mapFromSource(browser.model.index(row))
+    rect = browser.list.visualRect(index)
+    from sketchstudio.gui.browser.delegate import THUMB
+
+    box = rect.adjusted(10 + THUMB + 4, 0, 0, 0)
+    box.setWidth(THUMB)
+    return browser.list.viewport().grab(box).toImage()
+
+
+def test_5_thumbnail_of_a_raster_sketch_shows_strokes_drawn_on_it(qtbot, window) -> None:
+    context = window.context
+    raster = next(p.id for p in context.store.pairs() if p.sketch)
+    context.set_pair(raster)
+    window.set_view("draw")
+    view = window.views["draw"]
+    window.browser.thumbnails.wait_idle()
+    qtbot.wait(50)
+    before = _sketch_thumb(window, raster)
+    view.set_brush_size(40)
+    view.set_underlay_opacity(0)
+    qtbot.waitUntil(lambda: view.canvas.painted_pair == raster)
+    _drag(qtbot, view.canvas, [(20, 128), (128, 128), (236, 128)])
+    window.browser.thumbnails.wait_idle()
+    qtbot.wait(50)
+    window.browser.thumbnails.wait_idle()
+    after = _sketch_thumb(window, raster)
+    assert after != before, "the row still shows the sketch file as it was imported"

@@ -93,11 +93,15 @@ class PairDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor("#ffffff") if sketch else QColor(theme.RAISED))
         painter.drawRoundedRect(box, 5, 5)
-        if stored is None and pair is not None and self.sketch_snapshot is not None:
-            pixmap = self.thumbnails.get_sketch(pair.id, pair.modified, lambda: self.sketch_snapshot(pair.id))
+        if sketch and pair is not None and self.sketch_snapshot is not None:
+            # drawn strokes (over a raster base layer too): the rendered sketch, not the file
+            pixmap = self.thumbnails.get_sketch(pair.id, pair.modified, lambda: self.sketch_snapshot(pair.id),
+                                                self.resolve if stored is not None else None)
             if pixmap is not None:
                 self._draw_pixmap(painter, box, pixmap)
                 return
+            if stored is not None and self.thumbnails.has_strokes(pair.id, pair.modified):
+                return  # rendering; the file's thumbnail would show the sketch as it was
         if stored is None:
             painter.setPen(QPen(QColor("#b9bec7"), 1.2, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -25,13 +25,16 @@ log = logging.getLogger(__name__)
 MAX_PENDING = 256
 
 
-def _render_sketch(sketch: Sketch, side: int) -> QImage:
-    """Strokes only (a raster base layer has its own file thumbnail), via the core rasteriser."""
+def _render_sketch(sketch: Sketch, side: int, resolve: Callable[[str], Path] | None = None) -> QImage:
+    """The sketch as the export shows it (raster base layer, when `resolve` finds it, and
+    strokes), via the core rasteriser."""
+    from sketchstudio.core.images import load_image
     from sketchstudio.core.raster import render_sketch
 
     scale = side / max(sketch.width, sketch.height)
     size = (max(1, round(sketch.width * scale)), max(1, round(sketch.height * scale)))
-    image = render_sketch(sketch, size, image_loader=None, supersample=2).convert("RGBA")
+    loader = None if resolve is None else (lambda stored: load_image(resolve(stored)))
+    image = render_sketch(sketch, size, image_loader=loader, supersample=2).convert("RGBA")
     data = image.tobytes()
     return QImage(data, image.width, image.height, 4 * image.width, QImage.Format.Format_RGBA8888).copy()
 
@@ -89,6 +92,7 @@ class ThumbnailCache(QObject):
         self.capacity = capacity
         self._cache: OrderedDict[str, QPixmap | None] = OrderedDict()
         self._requested: set[str] = set()
+        self._no_strokes: OrderedDict[str, None] = OrderedDict()  # sketch keys with nothing drawn
         self._loader = _Loader(size)
         self._loader.loaded.connect(self._on_loaded)
         self._loader.start()
@@ -98,20 +102,32 @@ class ThumbnailCache(QObject):
         size = self.size
         return self._get(str(path), lambda: read_qimage(path, max_side=size))
 
-    def get_sketch(self, pair_id: int, modified: float, snapshot: Callable[[], Sketch]) -> QPixmap | None:
-        """The thumbnail of a pair's vector sketch, re-rendered when the pair was modified.
+    def get_sketch(self, pair_id: int, modified: float, snapshot: Callable[[], Sketch],
+                   resolve: Callable[[str], Path] | None = None) -> QPixmap | None:
+        """The thumbnail of a pair's drawn sketch, re-rendered when the pair was modified.
 
-        `snapshot()` (the store read) runs here on the GUI thread; the rendering — the core
-        rasteriser, so it looks like the export — runs on the loader thread from that value.
+        None while it loads, and for a sketch without strokes (`has_strokes` tells which): a
+        raster-only sketch shows its file's thumbnail. With `resolve`, strokes drawn over a
+        raster base layer (pen or pixel eraser) are rendered over it, so the row shows what was
+        drawn, not the file as imported. `snapshot()` (the store read) runs here on the GUI
+        thread, once per modification; the rendering runs on the loader thread.
         """
         key = f"sketch:{pair_id}:{modified}"
         if key in self._cache or key in self._requested:
             return self._get(key, lambda: None)
+        if key in self._no_strokes:
+            return None
         sketch = snapshot()
         if not sketch.strokes:
+            self._no_strokes[key] = None
+            while len(self._no_strokes) > self.capacity:
+                self._no_strokes.popitem(last=False)
             return None
         side = self.size
-        return self._get(key, lambda: _render_sketch(sketch, side))
+        return self._get(key, lambda: _render_sketch(sketch, side, resolve))
+
+    def has_strokes(self, pair_id: int, modified: float) -> bool:
+        return f"sketch:{pair_id}:{modified}" not in self._no_strokes
 
     def _get(self, key: str, job: Callable[[], QImage | None]) -> QPixmap | None:
         if key in self._cache:
