@@ -260,3 +260,49 @@ def test_5_thumbnail_of_a_raster_sketch_shows_strokes_drawn_on_it(qtbot, window)
     window.browser.thumbnails.wait_idle()
     after = _sketch_thumb(window, raster)
     assert after != before, "the row still shows the sketch file as it was imported"
+
+
+# --- 7: the hint names the keypoint the next click places ------------------------------------------
+
+@pytest.fixture
+def annotate(qtbot, context):
+    from sketchstudio.gui.annotate.view import AnnotateView
+
+    context.settings.warp_model = "identity"
+    context.set_pair(next(p.id for p in context.store.pairs() if p.sketch))
+    view = AnnotateView(context)
+    qtbot.addWidget(view)
+    view.resize(1280, 640)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activate()
+    qtbot.waitUntil(lambda: view.photo_pane.painted_pair == context.pair_id)
+    yield view
+    view.shutdown()
+
+
+def _click(qtbot, pane, x, y) -> None:
+    qtbot.mouseClick(pane, Qt.MouseButton.LeftButton, pos=pane.image_to_widget(x, y).toPoint())
+
+
+def test_7_after_dragging_keypoint_1_the_hint_names_the_keypoint_the_next_click_places(qtbot, context,
+                                                                                       annotate):
+    view = annotate
+    photo, sketch = view.photo_pane, view.sketch_pane
+    for i in range(3):
+        _click(qtbot, photo, 40 + 50 * i, 60)
+        _click(qtbot, sketch, 40 + 50 * i, 70)
+    assert view.controller.completed() == 3
+    start, end = photo.image_to_widget(40, 60).toPoint(), photo.image_to_widget(48, 90).toPoint()
+    qtbot.mousePress(photo, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(photo, end)
+    _send(photo, QEvent.Type.MouseMove, QPointF(end), Qt.MouseButton.LeftButton)
+    qtbot.mouseRelease(photo, Qt.MouseButton.LeftButton, pos=end)
+    assert context.store.keypoint(context.pair_id, 0).photo[1] > 80, "keypoint 1 was not dragged"
+    hint = view.hint_label.toolTip()
+    _click(qtbot, photo, 200, 200)
+    placed = [k.index for k in context.store.keypoints(context.pair_id) if k.photo == (200.0, 200.0)
+              or (k.photo and abs(k.photo[0] - 200) < 1 and abs(k.photo[1] - 200) < 1)]
+    assert placed, "the click placed nothing"
+    assert f"keypoint {placed[0] + 1}" in hint.lower(), hint
+    assert not hint.startswith("Keypoint 1: click"), hint

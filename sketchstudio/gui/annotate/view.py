@@ -538,6 +538,13 @@ class AnnotateView(WorkspaceView):
         k = c.selected
         if k is None:
             return ""
+        selected = c.keypoints.get(k)
+        if selected is not None and selected.is_complete:
+            # a click on empty image places the next free keypoint (the controller's rule): say so
+            free = c.next_free_index()
+            then = (f"a click elsewhere places keypoint {free + 1}." if free is not None else
+                    "every keypoint has a point: pick an open one with Tab or 1–8 to finish it.")
+            return f"Keypoint {k + 1} is placed — drag to adjust, Delete removes it; {then}"
         s = c.suggestion
         if s is not None:
             who = "the model" if s.model_id != IDENTITY_MODEL_ID else "identity + anchors"
