@@ -756,9 +756,10 @@ def _connect(path: Path, *, create: bool, read_only: bool = False,
     """A connection in autocommit mode; nothing is written here (see `_use_wal`)."""
     mode = "rwc" if create else ("ro" if read_only else "rw")
     query = f"mode={mode}"
-    if read_only and not os.access(path.parent, os.W_OK) and not _sidecar(path, "-wal").exists():
-        # Read-only media: SQLite cannot create the -shm file a WAL reader needs, and nobody can
-        # be writing the file there, so read it as immutable.
+    if read_only and (not _sidecar(path, "-wal").exists() or not os.access(path.parent, os.W_OK)):
+        # No -wal file: no SketchStudio has the project open (an open one keeps its WAL), so read
+        # it as immutable; SQLite then creates no -wal/-shm beside it, which also makes read-only
+        # media work (where the -shm a WAL reader needs cannot be created).
         query += "&immutable=1"
     conn = sqlite3.connect(f"{path.as_uri()}?{query}", uri=True, isolation_level=None,
                            check_same_thread=False, timeout=busy_timeout)
