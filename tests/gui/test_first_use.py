@@ -306,3 +306,47 @@ def test_7_after_dragging_keypoint_1_the_hint_names_the_keypoint_the_next_click_
     assert placed, "the click placed nothing"
     assert f"keypoint {placed[0] + 1}" in hint.lower(), hint
     assert not hint.startswith("Keypoint 1: click"), hint
+
+
+# --- 8: paging fast never paints one pair's images with another pair's keypoints ------------------
+
+def test_8_fast_paging_paints_each_pair_with_its_own_images_keypoints_and_title(qtbot, context, annotate):
+    from PySide6.QtCore import QObject
+
+    from sketchstudio.core.model import Keypoint, KeypointStatus
+
+    view = annotate
+    store = context.store
+    ids = store.pair_ids()
+    for pid in ids:  # a keypoint waiting for its sketch side: each pair shows a suggestion at once
+        store.set_keypoint(pid, Keypoint(index=0, photo=(30.0 + pid, 40.0), sketch=None,
+                                         status=KeypointStatus.PENDING))
+    context.set_pair(ids[0])
+    view.set_pair(ids[0])
+    qtbot.wait(20)
+    painted: list[tuple[int, int, int | None, str]] = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and obj.image is not None:
+                pair = view.controller.pair
+                painted.append((id(obj), obj.image.cacheKey(), pair.id if pair else None,
+                                view.pair_label.text()))
+            return False
+
+    spy = Spy()
+    for pane in (view.photo_pane, view.sketch_pane):
+        pane.installEventFilter(spy)
+    expected: dict[tuple[int, int], int] = {}
+    for _ in range(len(ids) - 1):
+        context.next_pair()  # what PgDown does
+        pid = context.pair_id
+        for pane in (view.photo_pane, view.sketch_pane):
+            if pane.image is not None:
+                expected[(id(pane), pid)] = pane.image.cacheKey()
+        qtbot.wait(5)
+    for pane_id, key, pid, title in painted:
+        if (pane_id, pid) in expected:
+            assert expected[(pane_id, pid)] == key, f"pair {pid} painted with another pair's image"
+        pair = store.pair(pid)
+        assert (pair.name or "") in title, (pid, title)

@@ -141,6 +141,7 @@ class AnnotateView(WorkspaceView):
         self._sketch_stale = False
         self._shown_sketch: str | None = None
         self._model_choice: tuple[str, str] | None = None
+        self._switching = False  # set_pair in progress: no synchronous repaint
 
         self._build_ui()
         self._actions = self._build_actions()
@@ -289,9 +290,14 @@ class AnnotateView(WorkspaceView):
     def set_pair(self, pair_id: int | None) -> None:
         self._advance_timer.stop()
         self._refine.cancel()
-        self.controller.set_pair(pair_id)
-        self._photo_input = self._sketch_input = None
-        self._load_images()
+        # nothing paints until the new pair's images, keypoints and header are all in place
+        self._switching = True
+        try:
+            self.controller.set_pair(pair_id)
+            self._photo_input = self._sketch_input = None
+            self._load_images()
+        finally:
+            self._switching = False
         if pair_id is not None:
             self._use_cached_flows()
             self._request_current()
@@ -484,7 +490,7 @@ class AnnotateView(WorkspaceView):
         self.strip.update()
         self._update_header()
         s = c.suggestion
-        if s is not None and s != self._last_suggestion:
+        if s is not None and s != self._last_suggestion and not self._switching:
             # paint now, before the edit's durable write returns: the suggestion is on screen at once
             (self.sketch_pane if s.side is Side.SKETCH else self.photo_pane).repaint()
             self.suggestionShown.emit()
