@@ -1,19 +1,19 @@
 """Helpers for the warp tests: tiny models and official-layout checkpoints built from the
-reference key listing in ../shared/reference (tests needing it skip when it is absent)."""
+key manifests shipped in tests/warp/data (see its README)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from sketchstudio.warp.estimator import identity_grid
 from sketchstudio.warp.model import PSCWarpModel, create_warp_model
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parent / "data"
 
 
 def perturb_estimator(model: PSCWarpModel, head_std: float = 0.002, seed: int = 0) -> PSCWarpModel:
@@ -37,10 +37,8 @@ def tiny_model(arch: str = "resnet18", seed: int = 0, **cfg) -> PSCWarpModel:
 
 
 def reference_listing(arch: str) -> dict:
-    path = REFERENCE_DIR / f"psc_{arch}_state_dict.json"
-    if not path.is_file():
-        pytest.skip(f"reference key listing not available at {path}")
-    return json.loads(path.read_text())
+    path = REFERENCE_DIR / f"psc_{arch}_state_dict.json.gz"
+    return json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
 
 
 def official_state_from_listing(arch: str, *, seed: int = 0, separate_norms: bool = False
