@@ -110,8 +110,17 @@ class ModelVsHumanPanel(QFrame):
         self.summary.setObjectName("Muted")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, 5, self)
-        self.table.setHorizontalHeaderLabels(["Category", "n", *[f"PCK@{a:g}" for a in PCK_ALPHAS],
-                                              "mean px"])
+        # short headers (the tooltips say it in full) so every column fits the panel's width
+        self.table.setHorizontalHeaderLabels(["Category", "n", *[f"@{a:.2f}".replace("0.", ".")
+                                                                 for a in PCK_ALPHAS], "px"])
+        tips = ["Category (bold: all categories)", "Accepted suggestions",
+                *[f"PCK@{a:g}: share within {a:g}·max(width, height) of the accepted point"
+                  for a in PCK_ALPHAS], "Mean distance you moved the suggestion, in pixels"]
+        for col, tip in enumerate(tips):
+            self.table.horizontalHeaderItem(col).setToolTip(tip)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)

@@ -350,3 +350,42 @@ def test_8_fast_paging_paints_each_pair_with_its_own_images_keypoints_and_title(
             assert expected[(pane_id, pid)] == key, f"pair {pid} painted with another pair's image"
         pair = store.pair(pid)
         assert (pair.name or "") in title, (pid, title)
+
+
+# --- 6: the model-vs-human panel's columns fit ----------------------------------------------------
+
+def test_6_model_vs_human_columns_fit_without_a_horizontal_scrollbar(qtbot, annotate) -> None:
+    from sketchstudio.gui.app import application
+
+    application()  # the app's theme and font, as the user sees it
+    view = annotate
+    qtbot.mouseClick(view.panel_button, Qt.MouseButton.LeftButton)
+    table = view.panel.table
+    qtbot.waitUntil(table.isVisible)
+    qtbot.wait(20)
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width() + 1, (header.length(), table.viewport().width())
+    assert not table.horizontalScrollBar().isVisible()
+    assert header.sectionSize(0) >= table.fontMetrics().horizontalAdvance("Category")
+
+
+# --- 14 (layout part): the hint and the pair title are never cut off at 1280 px -------------------
+
+def test_14_long_hint_and_long_model_name_leave_hint_and_title_readable(qtbot, annotate) -> None:
+    from sketchstudio.gui.app import application
+
+    application()
+    view = annotate
+    view.resize(1280 - 320, 640)  # the window at 1280 px minus the pair browser
+    _click(qtbot, view.photo_pane, 60, 60)  # a suggestion: the longest hint
+    view.model_label.setText("model: " + "a-very-long-fine-tuned-model-name-" * 4 + " · cpu")
+    view.pair_label.setText("person · Astronaut with a rather long name")
+    qtbot.wait(30)
+    hint = view.hint_label
+    assert len(hint.text()) > 100
+    needed = hint.heightForWidth(hint.width()) if hint.wordWrap() else hint.fontMetrics().horizontalAdvance(
+        hint.text())
+    available = hint.height() if hint.wordWrap() else hint.width()
+    assert needed <= available, "the hint is cut off"
+    title = view.pair_label
+    assert title.width() >= title.fontMetrics().horizontalAdvance(title.text()), "the title is squeezed"

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QToolButton,
@@ -167,8 +168,10 @@ class AnnotateView(WorkspaceView):
         self.strip.selectRequested.connect(c.select)
         self.progress_label = QLabel(header)
         self.progress_label.setObjectName("PairTitle")
-        self.hint_label = ElidedLabel(header)
+        self.hint_label = QLabel(header)  # wraps: a long hint is never cut off at 1280 px
         self.hint_label.setObjectName("Muted")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.model_label = ElidedLabel(header)
         self.model_label.setObjectName("Muted")
         self.model_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -181,8 +184,10 @@ class AnnotateView(WorkspaceView):
         top.addWidget(self.pair_label)
         top.addWidget(self.strip)
         top.addWidget(self.progress_label)
-        top.addStretch(1)
-        top.addWidget(self.model_label)
+        # the model line takes only the room left over (and elides there): it never squeezes the
+        # pair title
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        top.addWidget(self.model_label, 1)
         top.addWidget(self.accept_button)
         header_layout = QVBoxLayout(header)
         header_layout.setContentsMargins(14, 8, 14, 8)
