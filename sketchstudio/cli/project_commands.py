@@ -46,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     exp.add_argument("project", type=Path, help="project file (.sketchstudio)")
     exp.add_argument("--format", required=True, choices=FORMATS)
     exp.add_argument("-o", "--output", required=True, type=Path,
-                     help="output file; for psc6k a folder (or a name without .csv) gets all four CSVs")
+                     help="output file; for psc6k a folder (or a name without .csv) gets "
+                          "test_pairs_ps.csv and test_pairs_st.csv, and train_pairs_ps.csv and "
+                          "train_pairs_st.csv too when the project has a train split")
     exp.add_argument("--kind", choices=PSC6K_KINDS,
                      help="psc6k CSV kind (default: from the file name, else test_ps)")
     exp.set_defaults(func=run_export)
