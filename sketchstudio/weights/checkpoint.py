@@ -93,18 +93,22 @@ def load_torch_file(path: str | os.PathLike[str]) -> Any:
     except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError, KeyError, IndexError,
             TypeError, AttributeError, OverflowError, MemoryError, UnicodeError) as exc:
         raise CheckpointError(f"not a readable torch checkpoint ({_first_line(exc)})", path=path) from exc
+    except Exception as exc:  # e.g. a SafetensorError when torch hands a damaged .safetensors on
+        raise CheckpointError(f"not a readable checkpoint ({_first_line(exc)})", path=path) from exc
     _check_keys(obj, path)
     return obj
 
 
-def _check_keys(obj: Any, path: Path, depth: int = 0) -> None:
-    """Every key of the checkpoint's dicts (and of the state dicts inside) must be a string."""
-    if not isinstance(obj, Mapping) or depth > 2:
+def _check_keys(obj: Any, path: Path) -> None:
+    """The checkpoint's top-level keys and every state dict in it (a mapping of tensors) must be
+    strings; an optimizer's integer parameter ids are left alone."""
+    if not isinstance(obj, Mapping):
         return
-    for key, value in obj.items():
-        if not isinstance(key, str):
-            raise CheckpointError(f"not a valid checkpoint (key {key!r:.40} is not a string)", path=path)
-        _check_keys(value, path, depth + 1)
+    for mapping in (obj, *(v for v in obj.values() if isinstance(v, Mapping) and v
+                           and all(isinstance(t, torch.Tensor) for t in v.values()))):
+        for key in mapping:
+            if not isinstance(key, str):
+                raise CheckpointError(f"not a valid checkpoint (key {key!r:.40} is not a string)", path=path)
 
 
 def save_safetensors(path: str | os.PathLike[str], state_dict: Mapping[str, torch.Tensor],
