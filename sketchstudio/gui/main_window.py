@@ -200,7 +200,11 @@ class MainWindow(QMainWindow):
         self.close_project()
         self.store = store
         self.context = WorkspaceContext(store, self.settings, actions=self.actions_)
-        self._build_workspace()
+        try:
+            self._build_workspace()
+        except BaseException:
+            self.close_project()  # stop the threads the half-built workspace started, then report
+            raise
         self.settings.add_recent(store.path)
         self.settings.save()
         self.setWindowTitle(f"{store.name or store.path.stem} — SketchStudio")
