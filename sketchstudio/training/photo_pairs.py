@@ -38,6 +38,8 @@ from sketchstudio.core.atomic import atomic_write_text
 from sketchstudio.core.errors import UserError
 from sketchstudio.core.images import load_image
 from sketchstudio.core.model import PSC6K_KEYPOINTS
+from sketchstudio.s2i.sketch_synth import STYLE_NAMES
+from sketchstudio.s2i.stroke_synth import STROKE_STYLE_NAME
 from sketchstudio.training.synth_dataset import SKETCHY_PREFIX, TX, test_indices, write_split_csvs
 from sketchstudio.training.warps import Deformation, WarpStrength
 
@@ -46,6 +48,10 @@ PHOTO_SKETCH_WARP = WarpStrength(rotation=np.pi / 7, scale=(0.93, 1.3), aspect=0
 generator's `SKETCH_WARP` (which maps photo to sketch): a scale of 1.3 here draws the subject at
 1/1.3 of its photo size, like that generator's 0.77."""
 
+ALL_STYLES = (*STYLE_NAMES, STROKE_STYLE_NAME)
+"""Every line-drawing style a pair can be drawn in: the XDoG looks and traced strokes."""
+ANY_XDOG = "xdog"
+"""A style name meaning "one of the XDoG looks, drawn at random"."""
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -205,18 +211,32 @@ def prepare_photo(image: Image.Image, size: int, rng: np.random.Generator | None
     return np.asarray(crop)
 
 
+def draw_photo(photo: np.ndarray, style: str, seed: int) -> np.ndarray:
+    """(S, S) float32 line drawing of an (S, S, 3) uint8 photo, paper 1 and ink 0."""
+    from sketchstudio.s2i.sketch_synth import synthesize_batch
+    from sketchstudio.s2i.stroke_synth import STROKE_STYLE_NAME, synthesize_strokes
+
+    if style == STROKE_STYLE_NAME:
+        return synthesize_strokes(photo, seed)
+    tensor = torch.from_numpy(photo.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+    return synthesize_batch(tensor, [seed], [style])[0, 0].numpy()
+
+
 def make_photo_pair(photo: np.ndarray, rng: np.random.Generator, *, style: str | None = None,
                     strength: WarpStrength = PHOTO_SKETCH_WARP, keypoints: int = PSC6K_KEYPOINTS,
                     attempts: int = 20) -> PhotoPair:
-    """A deformed XDoG sketch of `photo` ((S, S, 3) uint8) and `keypoints` exact correspondences."""
-    from sketchstudio.s2i.sketch_synth import STYLE_NAMES, synthesize_batch
+    """A deformed line drawing of `photo` ((S, S, 3) uint8) and `keypoints` exact correspondences.
 
+    `style` is an XDoG style (`sketch_synth.STYLE_NAMES`) or "strokes" (`stroke_synth`: traced
+    pen strokes, the human-like kind); "xdog" draws one XDoG style, None any style, at random.
+    """
     size = photo.shape[0]
     if photo.ndim != 3 or photo.shape[1] != size or photo.shape[2] != 3:
         raise ValueError(f"expected a square RGB photo, got shape {photo.shape}")
-    style = style or STYLE_NAMES[int(rng.integers(len(STYLE_NAMES)))]
-    tensor = torch.from_numpy(photo.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
-    drawing = synthesize_batch(tensor, [int(rng.integers(2**31))], [style])[0, 0].numpy()
+    if style == ANY_XDOG:
+        style = STYLE_NAMES[int(rng.integers(len(STYLE_NAMES)))]
+    style = style or ALL_STYLES[int(rng.integers(len(ALL_STYLES)))]
+    drawing = draw_photo(photo, style, int(rng.integers(2**31)))
     lo, hi = 0.04 * size, 0.96 * (size - 1)
     border = np.array([[x, y] for x in np.linspace(0.15, 0.85, 8) * (size - 1)
                        for y in (0.15 * (size - 1), 0.85 * (size - 1))])
@@ -240,6 +260,17 @@ def make_photo_pair(photo: np.ndarray, rng: np.random.Generator, *, style: str |
 
 
 # --- the data set ------------------------------------------------------------------------------------------
+
+
+def scaled_strength(factor: float) -> WarpStrength:
+    """`PHOTO_SKETCH_WARP` with every range scaled by `factor` (1: unchanged; 1.5: heavier)."""
+    base = PHOTO_SKETCH_WARP
+    if factor == 1.0:
+        return base
+    return WarpStrength(rotation=base.rotation * factor,
+                        scale=(1 - (1 - base.scale[0]) * factor, 1 + (base.scale[1] - 1) * factor),
+                        aspect=base.aspect * factor, shift=base.shift * factor, tps=base.tps * factor,
+                        tps_grid=base.tps_grid)
 
 
 def find_photos(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path, str]]:
@@ -273,6 +304,7 @@ class _Job:
     size: int
     crop_scale: float
     styles: tuple[str, ...] | None
+    warp_strength: float = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,7 +334,7 @@ def _write_photo(job: _Job) -> list[_Written]:
         rng = _pair_rng(job.seed, job.photo_index, k)
         photo = shared if shared is not None else prepare_photo(image, job.size, rng, job.crop_scale)
         style = job.styles[k % len(job.styles)] if job.styles else None
-        pair = make_photo_pair(photo, rng, style=style)
+        pair = make_photo_pair(photo, rng, style=style, strength=scaled_strength(job.warp_strength))
         name = job.stem if shared is not None else f"{job.stem}_{k + 1}"
         photo_rel = f"{folder % 'photo'}/{name}.jpg"
         sketch_rel = f"{folder % 'sketch'}/{name}-{k + 1 if shared is not None else 1}.png"
@@ -317,25 +349,25 @@ def _write_photo(job: _Job) -> list[_Written]:
 def write_photo_pair_dataset(out_dir: str | os.PathLike[str], photos: Sequence[str | os.PathLike[str]], *,
                              sketches_per_photo: int = 4, seed: int = 0, test_fraction: float = 0.0,
                              size: int = 256, crop_scale: float = 1.0, styles: Sequence[str] | None = None,
-                             workers: int | None = None, overwrite: bool = False,
+                             warp_strength: float = 1.0, workers: int | None = None, overwrite: bool = False,
                              progress: Callable[[int, int], None] | None = None) -> dict[str, Path]:
     """Write `sketches_per_photo` pairs per photo into `out_dir`; returns the CSV paths by kind.
 
     The split is by photo (all sketches of a test photo are test pairs); `test_fraction` 1 makes
     a pure evaluation set, 0 a pure training set.
     """
-    from sketchstudio.s2i.sketch_synth import STYLE_NAMES
-
     root = Path(out_dir)
     if sketches_per_photo < 1:
         raise UserError(f"--sketches must be at least 1, got {sketches_per_photo}")
     if not 0.0 <= test_fraction <= 1.0:
         raise UserError(f"--test-fraction must be in [0, 1], got {test_fraction}")
+    if not 0.0 < warp_strength <= 2.0:
+        raise UserError(f"--warp-strength must be in (0, 2], got {warp_strength}")
     if not 0.1 <= crop_scale <= 1.0:
         raise UserError(f"--crop-scale must be in [0.1, 1], got {crop_scale}")
-    unknown = sorted(set(styles or ()) - set(STYLE_NAMES))
+    unknown = sorted(set(styles or ()) - {*ALL_STYLES, ANY_XDOG})
     if unknown:
-        raise UserError(f"unknown sketch style(s) {unknown} (choose from {', '.join(STYLE_NAMES)})")
+        raise UserError(f"unknown sketch style(s) {unknown} (choose from {', '.join(ALL_STYLES)})")
     if root.exists() and not root.is_dir():
         raise UserError("exists and is not a folder", path=root)
     if root.is_dir() and any(root.iterdir()) and not overwrite:
@@ -350,7 +382,7 @@ def write_photo_pair_dataset(out_dir: str | os.PathLike[str], photos: Sequence[s
         seen = stems.get((category, stem), 0)
         stems[(category, stem)] = seen + 1
         jobs.append(_Job(root, path, category, stem if not seen else f"{stem}_{seen}", i, sketches_per_photo,
-                         seed, size, crop_scale, tuple(styles) if styles else None))
+                         seed, size, crop_scale, tuple(styles) if styles else None, warp_strength))
     for category in {c for _, c in found}:
         for kind in ("photo", "sketch"):
             (root / SKETCHY_PREFIX / kind / TX / category).mkdir(parents=True, exist_ok=True)
@@ -380,7 +412,8 @@ def write_photo_pair_dataset(out_dir: str | os.PathLike[str], photos: Sequence[s
     manifest = {
         "generator": "sketchstudio.training.photo_pairs", "seed": seed, "size": size,
         "sketches_per_photo": sketches_per_photo, "crop_scale": crop_scale,
-        "styles": list(styles) if styles else None, "test_fraction": test_fraction,
+        "styles": list(styles) if styles else None, "warp_strength": warp_strength,
+        "test_fraction": test_fraction,
         "photos": [p.name for p, _ in found], "test_photos": sorted(found[i][0].name for i in test),
         "pairs": len(written), "test_pairs": test_pairs,
         "classes": {v: k for k, v in class_index.items()},

@@ -18,7 +18,7 @@ from sketchstudio.training.commands._common import pairs_progress
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synth-photos",
-                       help="write deformed XDoG sketches of photos with exact keypoints (PSC6K CSVs)",
+                       help="write deformed line drawings (XDoG or strokes) of photos with exact keypoints",
                        description="For every photo (files or folders, searched recursively), draw "
                                    "--sketches XDoG line drawings, deform each with a random affine + TPS "
                                    "warp and place 8 keypoints on salient photo corners with their exact "
@@ -35,7 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop-scale", type=float, default=1.0,
                    help="< 1: a random square crop of [SCALE, 1] × the short side per sketch (augmentation)")
     p.add_argument("--styles", nargs="+", default=None, metavar="STYLE",
-                   help="XDoG styles to cycle through (fine, bold, sparse, rough; default: drawn at random)")
+                   help="line styles to cycle through: XDoG fine, bold, sparse, rough (xdog: any "
+                        "of them), or strokes (traced pen strokes, human-like); default: drawn at random")
+    p.add_argument("--warp-strength", type=float, default=1.0,
+                   help="scale the random affine + TPS ranges (1: default, 1.5: heavier)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     p.set_defaults(func=main)
@@ -48,7 +51,9 @@ def main(args: argparse.Namespace) -> int:
     progress = pairs_progress()
     paths = write_photo_pair_dataset(args.out, args.photos, sketches_per_photo=args.sketches,
                                      seed=args.seed, test_fraction=args.test_fraction, size=args.size,
-                                     crop_scale=args.crop_scale, styles=args.styles, workers=args.workers,
+                                     crop_scale=args.crop_scale, styles=args.styles,
+                                     warp_strength=args.warp_strength,
+                                     workers=args.workers,
                                      overwrite=args.overwrite, progress=progress)
     print(f"wrote pairs to {args.out} in {time.perf_counter() - t0:.1f} s: "
           + ", ".join(p.name for p in paths.values()))
