@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -25,32 +27,28 @@ _PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.D
 def load_image(path: str | os.PathLike[str], mode: str = "RGB") -> Image.Image:
     """Read an image fully and convert it to `mode`; FormatError if it is missing, not an image
     or corrupt (truncated data is caught here, not later when the pixels are first used)."""
-    p = Path(path)
-    _require_file(p)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
-                _check_pixels(img, p)
-                img.load()
-                transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-                if transparent and mode in ("RGB", "L"):
-                    # Transparent pixels are paper: composite on white instead of showing black.
-                    rgba = img.convert("RGBA")
-                    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                    return Image.alpha_composite(background, rgba).convert(mode)
-                return img.convert(mode)
-    except Image.DecompressionBombWarning as exc:
-        raise FormatError("image is too large to open safely", path=p) from exc
-    except _PIL_ERRORS as exc:
-        raise FormatError(_describe(exc), path=p) from exc
+    with _decoded(Path(path)) as img:
+        transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+        if transparent and mode in ("RGB", "L"):
+            # Transparent pixels are paper: composite on white instead of showing black.
+            rgba = img.convert("RGBA")
+            background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            return Image.alpha_composite(background, rgba).convert(mode)
+        return img.convert(mode)
 
 
 def check_image(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) after decoding every pixel: what importers run, so a truncated JPEG or a
     corrupt PNG is refused at import rather than when it is first shown. FormatError if the file
     is missing, not an image, corrupt, or larger than `MAX_IMAGE_PIXELS`."""
-    p = Path(path)
+    with _decoded(Path(path)) as img:
+        return img.size
+
+
+@contextmanager
+def _decoded(p: Path) -> Iterator[Image.Image]:
+    """The open image with every pixel decoded; any decoding problem (including the work done
+    by the caller inside the block) becomes one FormatError naming the file."""
     _require_file(p)
     try:
         with warnings.catch_warnings():
@@ -58,7 +56,7 @@ def check_image(path: str | os.PathLike[str]) -> tuple[int, int]:
             with Image.open(p) as img:
                 _check_pixels(img, p)
                 img.load()
-                return img.size
+                yield img
     except Image.DecompressionBombWarning as exc:
         raise FormatError("image is too large to open safely", path=p) from exc
     except _PIL_ERRORS as exc:

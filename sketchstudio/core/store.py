@@ -557,6 +557,12 @@ class ProjectStore:
                                "damaged)", path=self.path) from None
         return Sketch(width=head[0], height=head[1], strokes=strokes, base_image=head[2], background=head[3])
 
+    def stroke_count(self, pair_id: int) -> int:
+        """How many strokes the pair's sketch has (a COUNT, no stroke decoding: the status bar
+        asks after every edit)."""
+        row = self._read().execute("SELECT COUNT(*) FROM strokes WHERE pair_id = ?", (pair_id,)).fetchone()
+        return int(row[0])
+
     def add_stroke(self, pair_id: int, stroke: Stroke) -> Stroke:
         """Append a stroke; returns it with its new id."""
         with self._write() as conn:

@@ -66,7 +66,7 @@ SKETCH_STYLES: dict[str, SketchStyle] = {
 STYLE_NAMES = tuple(SKETCH_STYLES)
 
 
-def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of [B, 1, H, W] with reflect padding."""
     if sigma <= 0:
         return x
@@ -95,10 +95,10 @@ def _sketch_one(luma: torch.Tensor, style: SketchStyle, rng: np.random.Generator
     """[1, 1, H, W] luminance in [0, 1] -> [1, 1, H, W] sketch (paper 1, ink 0)."""
     _, _, height, width = luma.shape
     scale = min(height, width) / 256.0
-    smooth = _gaussian_blur(luma, _uniform(rng, style.smoothing) * scale)
+    smooth = gaussian_blur(luma, _uniform(rng, style.smoothing) * scale)
     sigma = _uniform(rng, style.sigma) * scale
     tau, phi = _uniform(rng, style.tau), _uniform(rng, style.phi)
-    dog = _gaussian_blur(smooth, sigma) - tau * _gaussian_blur(smooth, sigma * style.k)
+    dog = gaussian_blur(smooth, sigma) - tau * gaussian_blur(smooth, sigma * style.k)
     level = _uniform(rng, (0.35, 0.65))
     cutoff = _uniform(rng, style.epsilon) + math.atanh(level - 1.0) / phi
     sample = dog.flatten()[:: max(1, dog.numel() // 65536)]

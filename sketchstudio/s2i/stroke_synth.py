@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
+from sketchstudio.s2i.sketch_synth import gaussian_blur
+
 _LUMA = (0.299, 0.587, 0.114)
 _NEIGHBOURS = ((1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1))
 STROKE_STYLE_NAME = "strokes"
@@ -56,19 +58,10 @@ def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(*bounds)) if bounds[1] > bounds[0] else float(bounds[0])
 
 
-def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    radius = max(1, math.ceil(3 * sigma))
-    offsets = torch.arange(-radius, radius + 1, dtype=x.dtype)
-    kernel = torch.exp(-(offsets**2) / (2 * sigma * sigma))
-    kernel = (kernel / kernel.sum()).to(x.dtype)
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), kernel.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), kernel.view(1, 1, -1, 1))
-
-
 def coarse_edges(luma: np.ndarray, blur: float, edge_share: float) -> np.ndarray:
     """Canny edges (bool, 1 px thin) of a blurred (H, W) luminance in [0, 1]."""
     t = torch.from_numpy(np.ascontiguousarray(luma, np.float32))[None, None]
-    t = _blur(t, blur)[0, 0].numpy()
+    t = gaussian_blur(t, blur)[0, 0].numpy()
     gy, gx = np.gradient(t)
     mag = np.hypot(gx, gy)
     angle = np.mod(np.arctan2(gy, gx), np.pi)

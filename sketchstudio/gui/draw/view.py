@@ -80,10 +80,7 @@ class DrawView(WorkspaceView):
         """From the store, not the canvas layer (that one is refreshed lazily, at the next paint)."""
         if self.canvas.pair_id is None:
             return 0
-        try:
-            return len(self.context.store.sketch(self.canvas.pair_id).strokes)
-        except KeyError:
-            return 0
+        return self.context.store.stroke_count(self.canvas.pair_id)
 
     def shutdown(self) -> None:
         self.canvas.shutdown()
